@@ -1,0 +1,187 @@
+//! `gonpack encode`.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
+use gonpack::train::{self, EncodeOptions, TrainConfig};
+use gonpack::{io, metrics, Error, ModelShape, Result};
+
+/// Arguments of `encode`.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Folder of images (walked recursively, in sorted order).
+    dir: PathBuf,
+    /// Output pack [default: DIR.gonpack].
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Latent dimensions per image.
+    #[arg(long, default_value_t = 32)]
+    latent: usize,
+    /// Width of every hidden sine layer.
+    #[arg(long, default_value_t = 64)]
+    hidden: usize,
+    /// Number of sine layers.
+    #[arg(long, default_value_t = 3)]
+    layers: usize,
+    /// How many leading sine layers the latent shifts (1 = concatenation as in the GON paper).
+    #[arg(long)]
+    modulated: Option<usize>,
+    /// Frequency factor w0 of the first sine layer.
+    #[arg(long, default_value_t = 30.0)]
+    w0: f32,
+    /// Frequency factor of the other sine layers.
+    #[arg(long, default_value_t = 1.0)]
+    w0_hidden: f32,
+    /// Training steps.
+    #[arg(long, default_value_t = 1500)]
+    steps: usize,
+    /// Images per training step.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Peak learning rate (Adam, cosine decay).
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Pixels sampled per image and step (0 = all).
+    #[arg(long, default_value_t = 256)]
+    pixels: usize,
+    /// Initial gradient-origin step size.
+    #[arg(long, default_value_t = 1.0)]
+    step_init: f64,
+    /// Bits per latent value (1-16).
+    #[arg(long, default_value_t = 8)]
+    bits: u8,
+    /// Extra gradient steps per latent with the decoder frozen.
+    #[arg(long, default_value_t = 0)]
+    refine: usize,
+    /// Store decoder weights as f32 instead of f16.
+    #[arg(long)]
+    f32_weights: bool,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// cpu, cuda or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// CPU threads for libtorch and rendering (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Skip images that fail to decode instead of stopping.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// No progress bars or warnings.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(a: EncodeArgs) -> Result<()> {
+    let start = Instant::now();
+    if a.threads > 0 {
+        tch::set_num_threads(a.threads as i32);
+        // Only fails if a pool exists already, which is harmless.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(a.threads)
+            .build_global();
+    }
+    let device = train::parse_device(&a.device)?;
+    if a.latent == 0 || a.hidden == 0 || a.layers == 0 || a.batch == 0 {
+        return Err(Error::Usage(
+            "--latent, --hidden, --layers and --batch must be positive".into(),
+        ));
+    }
+    let modulated = a.modulated.unwrap_or(a.layers);
+    if modulated == 0 || modulated > a.layers {
+        return Err(Error::Usage(format!(
+            "--modulated must be 1 to --layers ({})",
+            a.layers
+        )));
+    }
+    let (images, report) = io::read_folder(&a.dir, a.skip_invalid)?;
+    if !a.quiet {
+        for p in &report.skipped_other {
+            eprintln!(
+                "gonpack: warning: skipping {} (not an image file)",
+                p.display()
+            );
+        }
+        for (p, why) in &report.skipped_invalid {
+            eprintln!("gonpack: warning: skipping {} ({why})", p.display());
+        }
+    }
+    if images.is_empty() {
+        return Err(Error::Usage(format!(
+            "no images found under {}",
+            a.dir.display()
+        )));
+    }
+    let output = a
+        .output
+        .clone()
+        .unwrap_or_else(|| super::sibling(&a.dir, ".gonpack"));
+    let opts = EncodeOptions {
+        train: TrainConfig {
+            shape: ModelShape {
+                channels: 3,
+                latent_dim: a.latent,
+                hidden: a.hidden,
+                layers: a.layers,
+                modulated,
+                w0_first: a.w0,
+                w0_hidden: a.w0_hidden,
+            },
+            steps: a.steps,
+            batch: a.batch,
+            lr: a.lr,
+            pixels: a.pixels,
+            step_init: a.step_init,
+            seed: a.seed,
+            device,
+        },
+        bits: a.bits,
+        refine: a.refine,
+        weight_format: if a.f32_weights {
+            WEIGHTS_F32
+        } else {
+            WEIGHTS_F16
+        },
+        quiet: a.quiet,
+    };
+    let (pack, rep) = train::encode(&images, &opts)?;
+    let sizes = pack.write(&output)?;
+    let psnr = metrics::pack_psnr(&pack, &images);
+    let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
+    let (worst_i, worst) = psnr
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("at least one image");
+    let grey = images.iter().filter(|i| i.channels == 1).count();
+    let pixels: u64 = images
+        .iter()
+        .map(|i| u64::from(i.width) * u64::from(i.height))
+        .sum();
+    let mut o = format!(
+        "encoded {} images ({} grey, {} colour) from {} into {}\n",
+        images.len(),
+        grey,
+        images.len() - grey,
+        a.dir.display(),
+        output.display()
+    );
+    o += &super::size_lines(&sizes, pixels);
+    o += &format!(
+        "  quality  mean PSNR {:.2} dB, worst {:.2} dB ({})\n",
+        mean, worst, images[worst_i].name
+    );
+    o += &format!(
+        "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), latents {:.1} s\n",
+        start.elapsed().as_secs_f64(),
+        rep.train.seconds,
+        rep.train.steps,
+        rep.train.steps as f64 / rep.train.seconds.max(1e-9),
+        rep.train.final_psnr,
+        rep.latent_seconds
+    );
+    super::emit(&o)
+}

@@ -1,0 +1,108 @@
+//! `gonpack info`.
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use gonpack::{Limits, Result};
+
+/// Arguments of `info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The pack to inspect.
+    pack: PathBuf,
+    /// Print JSON (every image) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Images listed by the text output before it summarises the rest.
+const TEXT_LIST: usize = 20;
+
+pub fn run(a: InfoArgs) -> Result<()> {
+    let (pack, sizes) = gonpack::Pack::read(&a.pack, &Limits::default())?;
+    let s = pack.shape();
+    let pixels: u64 = pack
+        .index
+        .iter()
+        .map(|e| u64::from(e.width) * u64::from(e.height))
+        .sum();
+    if a.json {
+        let images: Vec<_> = pack
+            .index
+            .iter()
+            .map(|e| {
+                serde_json::json!({"name": e.name, "width": e.width, "height": e.height,
+                    "channels": e.channels})
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "file": a.pack.display().to_string(),
+            "version": gonpack::consts::VERSION,
+            "channels": s.channels,
+            "latent_dim": s.latent_dim,
+            "hidden": s.hidden,
+            "layers": s.layers,
+            "modulated_layers": s.modulated,
+            "w0_first": s.w0_first,
+            "w0_hidden": s.w0_hidden,
+            "bits": pack.quant.bits,
+            "weight_format": if pack.weight_format == gonpack::consts::WEIGHTS_F16 { "f16" } else { "f32" },
+            "parameters": s.param_count(),
+            "image_count": pack.len(),
+            "pixels": pixels,
+            "total_bytes": sizes.total(),
+            "header_bytes": sizes.header,
+            "decoder_bytes": sizes.decoder,
+            "latent_bytes": sizes.latents,
+            "index_bytes": sizes.index,
+            "bits_per_pixel": sizes.total() as f64 * 8.0 / pixels.max(1) as f64,
+            "images": images,
+        });
+        let json = serde_json::to_string_pretty(&doc).expect("JSON of plain values");
+        return super::emit(&(json + "\n"));
+    }
+    let mut o = String::new();
+    writeln!(
+        o,
+        "{}: gonpack v{}",
+        a.pack.display(),
+        gonpack::consts::VERSION
+    )
+    .ok();
+    writeln!(
+        o,
+        "  decoder  SIREN {} sine layers x {} wide, w0 {} / {}, latent {} into {} layer(s), {} channel(s), {} parameters ({})",
+        s.layers,
+        s.hidden,
+        s.w0_first,
+        s.w0_hidden,
+        s.latent_dim,
+        s.modulated,
+        s.channels,
+        s.param_count(),
+        if pack.weight_format == gonpack::consts::WEIGHTS_F16 { "f16" } else { "f32" }
+    )
+    .ok();
+    writeln!(
+        o,
+        "  latents  {} images x {} dims x {} bits",
+        pack.len(),
+        s.latent_dim,
+        pack.quant.bits
+    )
+    .ok();
+    o += &super::size_lines(&sizes, pixels);
+    for e in pack.index.iter().take(TEXT_LIST) {
+        let kind = if e.channels == 1 { "grey" } else { "rgb" };
+        writeln!(o, "  {:>5}x{:<5} {kind:4} {}", e.width, e.height, e.name).ok();
+    }
+    if pack.len() > TEXT_LIST {
+        writeln!(
+            o,
+            "  ... and {} more (--json lists all)",
+            pack.len() - TEXT_LIST
+        )
+        .ok();
+    }
+    super::emit(&o)
+}

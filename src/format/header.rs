@@ -1,0 +1,148 @@
+//! The fixed 64-byte file header.
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use crate::consts::*;
+use crate::error::{Error, Result};
+use crate::model::ModelShape;
+
+/// Everything the fixed header holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Header {
+    /// Decoder architecture.
+    pub shape: ModelShape,
+    /// Bits per latent code.
+    pub bits: u8,
+    /// [`WEIGHTS_F32`] or [`WEIGHTS_F16`].
+    pub weight_format: u8,
+    /// Number of images.
+    pub image_count: u32,
+    /// Number of section-table entries.
+    pub section_count: u8,
+}
+
+impl Header {
+    /// Serialises the header, CRC included.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        let s = &self.shape;
+        b[0..8].copy_from_slice(&MAGIC);
+        LE::write_u16(&mut b[8..10], VERSION);
+        b[12] = s.channels as u8;
+        b[13] = self.bits;
+        b[14] = s.layers as u8;
+        b[15] = s.modulated as u8;
+        LE::write_u16(&mut b[16..18], s.latent_dim as u16);
+        LE::write_u16(&mut b[18..20], s.hidden as u16);
+        LE::write_f32(&mut b[20..24], s.w0_first);
+        LE::write_f32(&mut b[24..28], s.w0_hidden);
+        LE::write_u32(&mut b[28..32], self.image_count);
+        b[32] = self.weight_format;
+        b[33] = self.section_count;
+        let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
+        LE::write_u32(&mut b[HEADER_CRC_OFFSET..], crc);
+        b
+    }
+
+    /// Parses and validates a header.
+    pub fn parse(data: &[u8]) -> Result<Self> {
+        if data.len() < MAGIC.len() || data[..MAGIC.len()] != MAGIC {
+            return Err(if data.len() < MAGIC.len() && MAGIC.starts_with(data) {
+                Error::Truncated(format!("{} bytes, shorter than the signature", data.len()))
+            } else {
+                Error::NotGonpack
+            });
+        }
+        if data.len() < 10 {
+            return Err(Error::Truncated("header ends before the version".into()));
+        }
+        let version = LE::read_u16(&data[8..10]);
+        if version != VERSION {
+            return Err(Error::UnsupportedVersion(version));
+        }
+        if data.len() < HEADER_LEN {
+            return Err(Error::Truncated(format!(
+                "header needs {HEADER_LEN} bytes, file has {}",
+                data.len()
+            )));
+        }
+        let b = &data[..HEADER_LEN];
+        if crc32fast::hash(&b[..HEADER_CRC_OFFSET]) != LE::read_u32(&b[HEADER_CRC_OFFSET..]) {
+            return Err(Error::Checksum("header".into()));
+        }
+        let bad = |what: String| Err(Error::Format(format!("header: {what}")));
+        if LE::read_u16(&b[10..12]) != 0 || b[34..HEADER_CRC_OFFSET].iter().any(|&x| x != 0) {
+            return bad("reserved bytes are not zero".into());
+        }
+        let shape = ModelShape {
+            channels: usize::from(b[12]),
+            latent_dim: usize::from(LE::read_u16(&b[16..18])),
+            hidden: usize::from(LE::read_u16(&b[18..20])),
+            layers: usize::from(b[14]),
+            modulated: usize::from(b[15]),
+            w0_first: LE::read_f32(&b[20..24]),
+            w0_hidden: LE::read_f32(&b[24..28]),
+        };
+        let header = Header {
+            shape,
+            bits: b[13],
+            weight_format: b[32],
+            image_count: LE::read_u32(&b[28..32]),
+            section_count: b[33],
+        };
+        if shape.channels != 1 && shape.channels != 3 {
+            return bad(format!("channels {} (must be 1 or 3)", shape.channels));
+        }
+        if !(1..=MAX_BITS).contains(&header.bits) {
+            return bad(format!(
+                "latent bits {} (must be 1 to {MAX_BITS})",
+                header.bits
+            ));
+        }
+        if shape.layers == 0 || shape.layers > usize::from(MAX_LAYERS) {
+            return bad(format!(
+                "{} sine layers (must be 1 to {MAX_LAYERS})",
+                shape.layers
+            ));
+        }
+        if shape.modulated == 0 || shape.modulated > shape.layers {
+            return bad(format!(
+                "{} modulated layers of {}",
+                shape.modulated, shape.layers
+            ));
+        }
+        if shape.latent_dim == 0 || shape.latent_dim > usize::from(MAX_LATENT_DIM) {
+            return bad(format!("latent dimension {}", shape.latent_dim));
+        }
+        if shape.hidden == 0 || shape.hidden > usize::from(MAX_HIDDEN) {
+            return bad(format!("hidden width {}", shape.hidden));
+        }
+        if !(shape.w0_first.is_finite() && shape.w0_hidden.is_finite()) {
+            return bad("w0 is not finite".into());
+        }
+        if header.weight_format != WEIGHTS_F32 && header.weight_format != WEIGHTS_F16 {
+            return Err(Error::Unsupported(format!(
+                "weight format {}",
+                header.weight_format
+            )));
+        }
+        Ok(header)
+    }
+
+    /// Bytes per stored weight.
+    pub fn weight_bytes(&self) -> usize {
+        if self.weight_format == WEIGHTS_F16 {
+            2
+        } else {
+            4
+        }
+    }
+
+    /// Bytes per stored latent code (1 up to 8 bits, else 2).
+    pub fn code_bytes(&self) -> usize {
+        if self.bits <= 8 {
+            1
+        } else {
+            2
+        }
+    }
+}

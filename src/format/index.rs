@@ -1,0 +1,84 @@
+//! The per-image index: relative name, stored size and source channels.
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use crate::consts::MAX_NAME_LEN;
+use crate::error::{Error, Result};
+
+/// What the pack remembers about one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageEntry {
+    /// Path relative to the encoded folder, `/`-separated.
+    pub name: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Channels of the source image: 1 (grey) or 3 (colour).
+    pub channels: u8,
+}
+
+/// Serialises the index.
+pub fn write_index(entries: &[ImageEntry]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for e in entries {
+        let name = e.name.as_bytes();
+        if name.is_empty() || name.len() > MAX_NAME_LEN {
+            return Err(Error::Usage(format!("image name of {} bytes", name.len())));
+        }
+        let mut fixed = [0u8; 11];
+        LE::write_u16(&mut fixed[0..2], name.len() as u16);
+        out.extend_from_slice(&fixed[0..2]);
+        out.extend_from_slice(name);
+        LE::write_u32(&mut fixed[2..6], e.width);
+        LE::write_u32(&mut fixed[6..10], e.height);
+        fixed[10] = e.channels;
+        out.extend_from_slice(&fixed[2..11]);
+    }
+    Ok(out)
+}
+
+/// Parses exactly `count` entries filling all of `raw`.
+pub fn read_index(raw: &[u8], count: usize) -> Result<Vec<ImageEntry>> {
+    let bad = |i: usize, what: &str| Error::Format(format!("index entry {i}: {what}"));
+    let mut entries = Vec::with_capacity(count.min(raw.len() / 11));
+    let mut pos = 0usize;
+    for i in 0..count {
+        let len_end = pos + 2;
+        if len_end > raw.len() {
+            return Err(bad(i, "ends early"));
+        }
+        let len = usize::from(LE::read_u16(&raw[pos..len_end]));
+        if len == 0 || len > MAX_NAME_LEN {
+            return Err(bad(i, "name length out of range"));
+        }
+        let end = len_end + len + 9;
+        if end > raw.len() {
+            return Err(bad(i, "ends early"));
+        }
+        let name = std::str::from_utf8(&raw[len_end..len_end + len])
+            .map_err(|_| bad(i, "name is not UTF-8"))?
+            .to_owned();
+        let f = &raw[len_end + len..end];
+        let entry = ImageEntry {
+            name,
+            width: LE::read_u32(&f[0..4]),
+            height: LE::read_u32(&f[4..8]),
+            channels: f[8],
+        };
+        if entry.width == 0 || entry.height == 0 {
+            return Err(bad(i, "zero width or height"));
+        }
+        if entry.channels != 1 && entry.channels != 3 {
+            return Err(bad(i, "source channels must be 1 or 3"));
+        }
+        entries.push(entry);
+        pos = end;
+    }
+    if pos != raw.len() {
+        return Err(Error::Format(format!(
+            "index has {} bytes after the last entry",
+            raw.len() - pos
+        )));
+    }
+    Ok(entries)
+}

@@ -1,0 +1,173 @@
+//! Gradient Origin Network training and latent derivation.
+//!
+//! A latent is one gradient step from the origin: `z = -alpha * grad_{z0} L_i(F(c, z0))` at
+//! `z0 = 0`, with `L_i` the mean squared error of image `i` alone, so a latent never depends on
+//! which other images share its batch. Training minimises the error of `F(c, z)` and
+//! back-propagates through that gradient (second order).
+use indicatif::ProgressBar;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::data::{Bucket, Rng};
+use super::siren::Siren;
+use crate::error::Result;
+use crate::model::ModelShape;
+
+/// Training hyper-parameters.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    /// Decoder architecture.
+    pub shape: ModelShape,
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Images per step.
+    pub batch: usize,
+    /// Peak Adam learning rate (cosine-decayed to 5% of it).
+    pub lr: f64,
+    /// Pixels sampled per image and step (0: all).
+    pub pixels: usize,
+    /// Initial encoder step size `alpha`.
+    pub step_init: f64,
+    /// Seed of parameter initialisation and sampling.
+    pub seed: u64,
+    /// Where tensors live.
+    pub device: Device,
+}
+
+/// What training measured.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainReport {
+    /// Steps run.
+    pub steps: usize,
+    /// Wall time of the loop, in seconds.
+    pub seconds: f64,
+    /// Mean training PSNR (dB) over the last tenth of the steps.
+    pub final_psnr: f64,
+}
+
+/// Gradient-origin latents of a batch: `z = -alpha * grad` at `z0 = 0`, shape `(B, D)`.
+/// With `create_graph` the result stays differentiable with respect to the decoder.
+pub fn origin_latents(
+    siren: &Siren,
+    coords: &Tensor,
+    targets: &Tensor,
+    create_graph: bool,
+) -> Tensor {
+    let b = targets.size()[0];
+    let d = siren.shape().latent_dim as i64;
+    let z0 = Tensor::zeros([b, d], (Kind::Float, targets.device())).set_requires_grad(true);
+    let inner = siren.per_image_mse(coords, &z0, targets).sum(Kind::Float);
+    let grad = Tensor::run_backward(&[&inner], &[&z0], create_graph, create_graph);
+    -(siren.step() * &grad[0])
+}
+
+/// Trains a decoder on `buckets`, reporting progress on `bar` (one tick per step).
+pub fn train(
+    buckets: &[Bucket],
+    cfg: &TrainConfig,
+    bar: &ProgressBar,
+) -> Result<(Siren, TrainReport)> {
+    tch::manual_seed(cfg.seed as i64);
+    let mean = mean_target(buckets);
+    let siren = Siren::new(cfg.shape, cfg.device, mean, cfg.step_init);
+    let mut opt = nn::Adam::default().build(&siren.vs, cfg.lr)?;
+    let mut rng = Rng::new(cfg.seed);
+    let sizes: Vec<usize> = buckets.iter().map(|b| b.members.len()).collect();
+    let total: usize = sizes.iter().sum();
+    let tail = (cfg.steps / 10).max(1);
+    let mut tail_mse = 0.0;
+    let start = std::time::Instant::now();
+    for step in 0..cfg.steps {
+        let progress = step as f64 / cfg.steps.max(1) as f64;
+        opt.set_lr(cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())));
+        let mut pick = rng.below(total);
+        let k = sizes.iter().position(|&s| {
+            let hit = pick < s;
+            if !hit {
+                pick -= s;
+            }
+            hit
+        });
+        let bucket = &buckets[k.unwrap_or(0)];
+        let n = bucket.members.len();
+        let idx = Tensor::from_slice(&rng.sample(n, cfg.batch.min(n))).to(cfg.device);
+        let mut targets = bucket.targets.index_select(0, &idx);
+        let mut coords = bucket.coords.shallow_clone();
+        let p = coords.size()[0] as usize;
+        if cfg.pixels > 0 && cfg.pixels < p {
+            let pix = Tensor::from_slice(&rng.sample(p, cfg.pixels)).to(cfg.device);
+            targets = targets.index_select(1, &pix);
+            coords = coords.index_select(0, &pix);
+        }
+        let z = origin_latents(&siren, &coords, &targets, true);
+        let loss = siren.per_image_mse(&coords, &z, &targets).mean(Kind::Float);
+        opt.backward_step(&loss);
+        let mse = loss.double_value(&[]);
+        if step + tail >= cfg.steps {
+            tail_mse += mse / tail as f64;
+        }
+        bar.inc(1);
+        if step % 10 == 0 {
+            bar.set_message(format!("PSNR {:.2} dB", crate::metrics::psnr_from_mse(mse)));
+        }
+    }
+    let report = TrainReport {
+        steps: cfg.steps,
+        seconds: start.elapsed().as_secs_f64(),
+        final_psnr: crate::metrics::psnr_from_mse(tail_mse),
+    };
+    Ok((siren, report))
+}
+
+fn mean_target(buckets: &[Bucket]) -> f64 {
+    let (sum, count) = buckets.iter().fold((0.0, 0.0), |(s, c), b| {
+        (
+            s + b.targets.sum(Kind::Double).double_value(&[]),
+            c + b.targets.numel() as f64,
+        )
+    });
+    if count > 0.0 {
+        sum / count
+    } else {
+        0.5
+    }
+}
+
+/// Latents of every image (`N x D`, in input order): the gradient-origin step, then `refine`
+/// further steps `z -= alpha * grad L_i(z)` with the decoder frozen. `bar` ticks per image.
+pub fn derive_latents(
+    siren: &Siren,
+    buckets: &[Bucket],
+    refine: usize,
+    chunk: usize,
+    bar: &ProgressBar,
+) -> Result<Vec<f32>> {
+    let d = siren.shape().latent_dim;
+    let total: usize = buckets.iter().map(|b| b.members.len()).sum();
+    let mut out = vec![0f32; total * d];
+    let step = siren.step().detach();
+    for bucket in buckets {
+        let n = bucket.members.len() as i64;
+        let mut start = 0;
+        while start < n {
+            let len = (chunk as i64).min(n - start);
+            let targets = bucket.targets.narrow(0, start, len);
+            let mut z = origin_latents(siren, &bucket.coords, &targets, false).detach();
+            for _ in 0..refine {
+                let zr = z.set_requires_grad(true);
+                let loss = siren
+                    .per_image_mse(&bucket.coords, &zr, &targets)
+                    .sum(Kind::Float);
+                let grad = Tensor::run_backward(&[&loss], &[&zr], false, false);
+                z = (zr.detach() - &step * &grad[0]).detach();
+            }
+            let rows = Vec::<f32>::try_from(z.to(Device::Cpu).flatten(0, -1))?;
+            for (r, row) in rows.chunks_exact(d).enumerate() {
+                let i = bucket.members[(start as usize) + r];
+                out[i * d..(i + 1) * d].copy_from_slice(row);
+            }
+            bar.inc(len as u64);
+            start += len;
+        }
+    }
+    Ok(out)
+}

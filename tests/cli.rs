@@ -1,0 +1,211 @@
+//! The `gonpack` binary end to end on corpus images.
+#![cfg(feature = "train")]
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gonpack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gonpack"))
+        .args(args)
+        .output()
+        .expect("run gonpack")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A folder with 12 digits, 4 CIFAR images in a sub-folder and a text file.
+fn sample_folder(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("imgs");
+    std::fs::create_dir_all(dir.join("colour")).unwrap();
+    let corpus = common::corpus();
+    for (sub, dst, n) in [("mnist", dir.clone(), 12), ("cifar", dir.join("colour"), 4)] {
+        let mut names: Vec<_> = std::fs::read_dir(corpus.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        for p in names.into_iter().take(n) {
+            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(dir.join("notes.txt"), "not an image").unwrap();
+    dir
+}
+
+#[test]
+fn encode_info_decode_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = sample_folder(tmp.path());
+    let pack = tmp.path().join("imgs.gonpack");
+    let out = gonpack(&[
+        "encode",
+        dir.to_str().unwrap(),
+        "--steps",
+        "40",
+        "--hidden",
+        "32",
+    ]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(pack.exists(), "default output is DIR.gonpack");
+    assert!(
+        log.contains("encoded 16 images (12 grey, 4 colour)"),
+        "{log}"
+    );
+    assert!(log.contains("notes.txt (not an image file)"), "{log}");
+    for key in [
+        "bits per pixel",
+        "mean PSNR",
+        "worst",
+        "decoder",
+        "latents",
+        "index",
+        "steps/s",
+    ] {
+        assert!(log.contains(key), "summary lacks {key:?}: {log}");
+    }
+
+    let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["images"].as_array().unwrap().len(), 16);
+    let parts: u64 = [
+        "decoder_bytes",
+        "latent_bytes",
+        "index_bytes",
+        "header_bytes",
+    ]
+    .iter()
+    .map(|k| json[k].as_u64().unwrap())
+    .sum();
+    assert_eq!(parts, json["total_bytes"].as_u64().unwrap());
+    assert_eq!(
+        json["total_bytes"].as_u64().unwrap(),
+        std::fs::metadata(&pack).unwrap().len()
+    );
+    assert_eq!(json["channels"], 3);
+
+    let x2 = tmp.path().join("x2");
+    let out = gonpack(&[
+        "decode",
+        pack.to_str().unwrap(),
+        "--scale",
+        "2",
+        "-o",
+        x2.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let digit = image::open(x2.join("00000_5.png")).unwrap();
+    assert_eq!((digit.width(), digit.height()), (56, 56));
+    assert_eq!(digit.color(), image::ColorType::L8, "grey stays grey");
+    let cat = image::open(x2.join("colour/cat_0000.png")).unwrap();
+    assert_eq!((cat.width(), cat.height()), (64, 64));
+    assert_eq!(cat.color(), image::ColorType::Rgb8);
+    let count = walk_pngs(&x2);
+    assert_eq!(count, 16);
+
+    let sized = tmp.path().join("sized");
+    let out = gonpack(&[
+        "decode",
+        pack.to_str().unwrap(),
+        "--size",
+        "50x30",
+        "--only",
+        "colour/dog_0000.png",
+        "-o",
+        sized.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(walk_pngs(&sized), 1);
+    let dog = image::open(sized.join("colour/dog_0000.png")).unwrap();
+    assert_eq!((dog.width(), dog.height()), (50, 30));
+}
+
+fn walk_pngs(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count()
+}
+
+#[test]
+fn decode_refuses_huge_outputs_and_damaged_packs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = common::small_pack_path();
+    let out = gonpack(&[
+        "decode",
+        pack.to_str().unwrap(),
+        "--scale",
+        "10000",
+        "-o",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let log = text(&out);
+    assert!(
+        log.contains("over the limit") && log.contains("--max-pixels"),
+        "{log}"
+    );
+
+    let mut bytes = std::fs::read(&pack).unwrap();
+    bytes.truncate(bytes.len() - 10);
+    let broken = tmp.path().join("broken.gonpack");
+    std::fs::write(&broken, &bytes).unwrap();
+    let out = gonpack(&["info", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let log = text(&out);
+    assert!(
+        log.contains("broken.gonpack") && log.contains("truncated"),
+        "{log}"
+    );
+
+    let out = gonpack(&["decode", pack.to_str().unwrap(), "--only", "nope.png"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn corrupt_images_are_errors_unless_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    let src = common::corpus().join("mnist/00000_5.png");
+    std::fs::copy(&src, dir.join("a.png")).unwrap();
+    let mut bad = std::fs::read(&src).unwrap();
+    bad.truncate(bad.len() / 2);
+    std::fs::write(dir.join("b.png"), bad).unwrap();
+    let out = gonpack(&["encode", dir.to_str().unwrap(), "--steps", "5", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let log = text(&out);
+    assert!(log.contains("b.png"), "error names the file: {log}");
+    assert!(
+        !tmp.path().join("d.gonpack").exists(),
+        "no output on failure"
+    );
+
+    let out = gonpack(&[
+        "encode",
+        dir.to_str().unwrap(),
+        "--steps",
+        "5",
+        "--skip-invalid",
+    ]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("skipping") && log.contains("b.png"), "{log}");
+    assert!(log.contains("encoded 1 images"), "{log}");
+}

@@ -1,0 +1,162 @@
+//! Container tests: byte-exact round trips, quantisation bounds, typed errors on damaged files.
+//! These need no libtorch.
+mod common;
+
+use gonpack::consts::*;
+use gonpack::quant::Quantiser;
+use gonpack::{Error, Limits, Pack};
+
+fn small_pack_bytes() -> Vec<u8> {
+    std::fs::read(common::small_pack_path()).expect("tests/data/digits16.gonpack")
+}
+
+#[test]
+fn committed_pack_round_trips_byte_exact() {
+    let bytes = small_pack_bytes();
+    let pack = Pack::from_bytes(&bytes, &Limits::default()).unwrap();
+    assert_eq!(pack.len(), 16);
+    assert_eq!(pack.shape().channels, 1);
+    assert_eq!(pack.index[0].name, "00000_5.png");
+    assert_eq!((pack.index[0].width, pack.index[0].height), (28, 28));
+    let (again, sizes) = pack.to_bytes().unwrap();
+    assert_eq!(
+        again, bytes,
+        "re-serialising a pack must reproduce it byte for byte"
+    );
+    assert_eq!(sizes.total(), bytes.len() as u64);
+    assert_eq!(Pack::from_bytes(&again, &Limits::default()).unwrap(), pack);
+}
+
+#[test]
+fn write_is_atomic_and_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.gonpack");
+    let pack = Pack::from_bytes(&small_pack_bytes(), &Limits::default()).unwrap();
+    pack.write(&path).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("p.gonpack")],
+        "no temporary file left"
+    );
+    assert_eq!(Pack::read(&path, &Limits::default()).unwrap().0, pack);
+}
+
+#[test]
+fn quantisation_error_is_at_most_half_a_step() {
+    // Latents of the real pack, perturbed to fall between code levels.
+    let pack = Pack::from_bytes(&small_pack_bytes(), &Limits::default()).unwrap();
+    let d = pack.shape().latent_dim;
+    let mut latents = Vec::new();
+    for i in 0..pack.len() {
+        for (k, v) in pack.latent(i).into_iter().enumerate() {
+            latents.push(v + 0.37 * pack.quant.step(k) * ((i + k) % 3) as f32);
+        }
+    }
+    for bits in [1u8, 4, 8, 12, 16] {
+        let q = Quantiser::fit(&latents, d, bits).unwrap();
+        for z in latents.chunks_exact(d) {
+            let back = q.dequantise(&q.quantise(z));
+            for k in 0..d {
+                let err = (back[k] - z[k]).abs();
+                let bound = q.max_error(k) * (1.0 + 1e-5) + 1e-6 * z[k].abs().max(1.0);
+                assert!(err <= bound, "bits {bits} dim {k}: error {err} > {bound}");
+            }
+        }
+        // The range ends are represented exactly.
+        assert_eq!(q.dequantise(&q.quantise(&q.lo)), q.lo);
+    }
+}
+
+#[test]
+fn bad_magic_is_not_gonpack() {
+    let mut bytes = small_pack_bytes();
+    bytes[1] = b'X';
+    assert!(matches!(
+        Pack::from_bytes(&bytes, &Limits::default()),
+        Err(Error::NotGonpack)
+    ));
+    assert!(matches!(
+        Pack::from_bytes(b"\x89PNG\r\n\x1a\n and more", &Limits::default()),
+        Err(Error::NotGonpack)
+    ));
+}
+
+#[test]
+fn other_version_is_unsupported() {
+    let mut bytes = small_pack_bytes();
+    bytes[8] = 2;
+    assert!(matches!(
+        Pack::from_bytes(&bytes, &Limits::default()),
+        Err(Error::UnsupportedVersion(2))
+    ));
+}
+
+#[test]
+fn every_truncation_is_a_typed_error() {
+    let bytes = small_pack_bytes();
+    for len in 0..bytes.len() {
+        match Pack::from_bytes(&bytes[..len], &Limits::default()) {
+            Err(Error::Truncated(_)) => {}
+            other => panic!("truncated to {len} bytes: expected Truncated, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn flipped_bytes_fail_their_checksum() {
+    let bytes = small_pack_bytes();
+    let table_end = HEADER_LEN + 4 * SECTION_ENTRY_LEN + TABLE_CRC_LEN;
+    let cases = [
+        (20, "header"),
+        (HEADER_LEN + 10, "section table"),
+        (table_end + 3, "section DECO"),
+        (bytes.len() - 2, "section INDX"),
+    ];
+    for (pos, what) in cases {
+        let mut damaged = bytes.clone();
+        damaged[pos] ^= 0x40;
+        match Pack::from_bytes(&damaged, &Limits::default()) {
+            Err(Error::Checksum(s)) => assert_eq!(s, what, "byte {pos}"),
+            other => panic!("byte {pos}: expected checksum error in {what}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn limits_are_enforced_before_allocation() {
+    let bytes = small_pack_bytes();
+    let tight = Limits {
+        max_images: 15,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        Pack::from_bytes(&bytes, &tight),
+        Err(Error::Limits(_))
+    ));
+    let tight = Limits {
+        max_section_bytes: 100,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        Pack::from_bytes(&bytes, &tight),
+        Err(Error::Limits(_))
+    ));
+}
+
+#[test]
+fn errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.gonpack");
+    std::fs::write(&path, b"hello").unwrap();
+    let err = Pack::read(&path, &Limits::default()).unwrap_err();
+    assert!(matches!(err.root(), Error::NotGonpack));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("broken.gonpack") && msg.contains("not a gonpack file"),
+        "{msg}"
+    );
+}

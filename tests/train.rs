@@ -1,0 +1,156 @@
+//! Training, latent derivation and the pure-Rust renderer against tch (needs libtorch).
+#![cfg(feature = "train")]
+mod common;
+
+use gonpack::metrics::{pack_psnr, psnr_u8};
+use gonpack::render::{eval_points, render_u8, to_u8};
+use gonpack::train::data::buckets;
+use gonpack::train::gon::derive_latents;
+use gonpack::train::{encode, EncodeOptions, Siren, TrainConfig};
+use gonpack::{consts, coords, ModelShape};
+use indicatif::ProgressBar;
+use tch::{Device, Tensor};
+
+fn options(steps: usize) -> EncodeOptions {
+    EncodeOptions {
+        train: TrainConfig {
+            shape: ModelShape {
+                channels: 1,
+                latent_dim: 16,
+                hidden: 32,
+                layers: 3,
+                modulated: 3,
+                w0_first: 30.0,
+                w0_hidden: 1.0,
+            },
+            steps,
+            batch: 32,
+            lr: 3e-3,
+            pixels: 256,
+            step_init: 1.0,
+            seed: 7,
+            device: Device::Cpu,
+        },
+        bits: 8,
+        refine: 0,
+        weight_format: consts::WEIGHTS_F16,
+        quiet: true,
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn training_beats_the_untrained_decoder() {
+    let images = common::corpus_images("mnist", 64);
+    let (untrained, _) = encode(&images, &options(0)).unwrap();
+    let (trained, report) = encode(&images, &options(300)).unwrap();
+    let before = mean(&pack_psnr(&untrained, &images));
+    let after = mean(&pack_psnr(&trained, &images));
+    eprintln!(
+        "untrained {before:.2} dB, trained {after:.2} dB ({:.1} steps/s)",
+        report.train.steps as f64 / report.train.seconds
+    );
+    assert!(
+        after >= before + 3.0,
+        "trained {after:.2} dB vs untrained {before:.2} dB"
+    );
+    assert!(after >= 12.0, "trained decoder reaches only {after:.2} dB");
+}
+
+#[test]
+fn refinement_improves_latents() {
+    let images = common::corpus_images("mnist", 64);
+    let mut opts = options(200);
+    let (plain, _) = encode(&images, &opts).unwrap();
+    opts.refine = 5;
+    let (refined, _) = encode(&images, &opts).unwrap();
+    let (a, b) = (
+        mean(&pack_psnr(&plain, &images)),
+        mean(&pack_psnr(&refined, &images)),
+    );
+    assert!(b > a + 0.2, "refined {b:.2} dB vs one step {a:.2} dB");
+}
+
+#[test]
+fn a_latent_depends_only_on_its_own_image() {
+    let images = common::corpus_images("mnist", 40);
+    let (pack, _) = encode(&images, &options(50)).unwrap();
+    let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
+    let all = buckets(&images, 1, Device::Cpu).unwrap();
+    let alone = buckets(&images[7..8], 1, Device::Cpu).unwrap();
+    let bar = ProgressBar::hidden();
+    let d = pack.shape().latent_dim;
+    for chunk in [1, 8, 40] {
+        let batch = derive_latents(&siren, &all, 0, chunk, &bar).unwrap();
+        let single = derive_latents(&siren, &alone, 0, 1, &bar).unwrap();
+        for k in 0..d {
+            let (x, y) = (batch[7 * d + k], single[k]);
+            assert!(
+                (x - y).abs() <= 1e-5 * y.abs().max(1e-3),
+                "chunk {chunk} dim {k}: {x} vs {y}"
+            );
+        }
+    }
+}
+
+/// The tch forward pass of a pack's decoder, as 8-bit samples.
+fn tch_render(siren: &Siren, z: &[f32], width: u32, height: u32) -> Vec<u8> {
+    let p = i64::from(width) * i64::from(height);
+    let c = Tensor::from_slice(&coords::grid(width, height)).reshape([p, 2]);
+    let z = Tensor::from_slice(z).reshape([1, -1]);
+    let out = Vec::<f32>::try_from(siren.forward(&c, &z).flatten(0, -1)).unwrap();
+    out.into_iter().map(to_u8).collect()
+}
+
+#[test]
+fn pure_rust_renderer_matches_tch() {
+    // Tolerance (README, format-spec §8.2): at least 99.9% of 8-bit samples identical, none off by more than 1.
+    let mut images = common::corpus_images("mnist", 24);
+    images.extend(common::corpus_images("cifar", 8));
+    let mut opts = options(100);
+    opts.train.shape.hidden = 48;
+    let (pack, _) = encode(&images, &opts).unwrap();
+    assert_eq!(pack.shape().channels, 3);
+    let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
+    let (mut same, mut total) = (0usize, 0usize);
+    for scale in [1u32, 4] {
+        for (i, e) in pack.index.iter().enumerate() {
+            let (w, h) = (e.width * scale, e.height * scale);
+            let ours = render_u8(&pack.decoder, &pack.latent(i), w, h, 3);
+            let reference = tch_render(&siren, &pack.latent(i), w, h);
+            assert_eq!(ours.len(), reference.len());
+            for (a, b) in ours.iter().zip(&reference) {
+                assert!(a.abs_diff(*b) <= 1, "{}: {a} vs {b}", e.name);
+                same += usize::from(a == b);
+                total += 1;
+            }
+        }
+    }
+    let frac = same as f64 / total as f64;
+    eprintln!("identical samples: {same}/{total} ({:.4}%)", 100.0 * frac);
+    assert!(frac >= 0.999, "only {:.4}% identical", 100.0 * frac);
+}
+
+#[test]
+fn grey_images_in_an_rgb_pack_decode_grey() {
+    let mut images = common::corpus_images("mnist", 8);
+    images.extend(common::corpus_images("cifar", 4));
+    let (pack, _) = encode(&images, &options(30)).unwrap();
+    assert_eq!(pack.shape().channels, 3);
+    assert_eq!(pack.index[0].channels, 1);
+    assert_eq!(pack.index[8].channels, 3);
+    let grey = render_u8(&pack.decoder, &pack.latent(0), 28, 28, 1);
+    let raw = eval_points(&pack.decoder, &pack.latent(0), &coords::grid(28, 28));
+    let expected: Vec<u8> = raw
+        .chunks_exact(3)
+        .map(|px| to_u8(px.iter().sum::<f32>() / 3.0))
+        .collect();
+    assert_eq!(
+        grey, expected,
+        "grey is the rounded mean of the three channels"
+    );
+    assert!(psnr_u8(&grey, &images[0].pixels) > 8.0);
+}
