@@ -17,7 +17,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_render_pixels: 64 << 20,
-            max_section_bytes: 1 << 30,
+            max_section_bytes: 256 << 20,
             max_images: 16 << 20,
             max_params: 64 << 20,
         }

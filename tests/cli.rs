@@ -119,14 +119,14 @@ fn encode_info_decode_end_to_end() {
         "--size",
         "50x30",
         "--only",
-        "colour/dog_0000.png",
+        "colour/cat_0001.png",
         "-o",
         sized.to_str().unwrap(),
         "-q",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(walk_pngs(&sized), 1);
-    let dog = image::open(sized.join("colour/dog_0000.png")).unwrap();
+    let dog = image::open(sized.join("colour/cat_0001.png")).unwrap();
     assert_eq!((dog.width(), dog.height()), (50, 30));
 }
 

@@ -31,16 +31,16 @@ pub struct EncodeArgs {
     #[arg(long, default_value_t = 30.0)]
     w0: f32,
     /// Frequency factor of the other sine layers.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 30.0)]
     w0_hidden: f32,
-    /// Training steps.
-    #[arg(long, default_value_t = 1500)]
-    steps: usize,
+    /// Training steps [default: one per image, at least 1000 and at most 3000].
+    #[arg(long)]
+    steps: Option<usize>,
     /// Images per training step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     batch: usize,
     /// Peak learning rate (Adam, cosine decay).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 2e-3)]
     lr: f64,
     /// Pixels sampled per image and step (0 = all).
     #[arg(long, default_value_t = 256)]
@@ -52,7 +52,7 @@ pub struct EncodeArgs {
     #[arg(long, default_value_t = 8)]
     bits: u8,
     /// Extra gradient steps per latent with the decoder frozen.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 5)]
     refine: usize,
     /// Store decoder weights as f32 instead of f16.
     #[arg(long)]
@@ -70,8 +70,17 @@ pub struct EncodeArgs {
     #[arg(long)]
     skip_invalid: bool,
     /// No progress bars or warnings.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
+    /// Also print training PSNR and step size every 250 steps.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// Training steps when `--steps` is not given: one per image, clamped to `1000..=3000`
+/// (measured on MNIST-10k: 8000 steps reached the same quality as 3000).
+fn default_steps(images: usize) -> usize {
+    images.clamp(1000, 3000)
 }
 
 pub fn run(a: EncodeArgs) -> Result<()> {
@@ -129,13 +138,14 @@ pub fn run(a: EncodeArgs) -> Result<()> {
                 w0_first: a.w0,
                 w0_hidden: a.w0_hidden,
             },
-            steps: a.steps,
+            steps: a.steps.unwrap_or_else(|| default_steps(images.len())),
             batch: a.batch,
             lr: a.lr,
             pixels: a.pixels,
             step_init: a.step_init,
             seed: a.seed,
             device,
+            log_every: if a.verbose { 250 } else { 0 },
         },
         bits: a.bits,
         refine: a.refine,

@@ -215,32 +215,34 @@ impl Pack {
                 }
             }
         }
+        // Sizes the header implies, checked before anything is decompressed.
+        let (d, n64) = (shape.latent_dim as u64, n as u64);
+        let exact = |len: u64| (len, len);
+        let expected = [
+            exact(shape.param_count() as u64 * header.weight_bytes() as u64),
+            exact(8 * d),
+            exact(n64 * d * header.code_bytes() as u64),
+            (n64 * 12, n64 * (MAX_NAME_LEN as u64 + 11)),
+        ];
         let mut raws = Vec::with_capacity(4);
         for (k, e) in found.iter().enumerate() {
-            let e = e.ok_or_else(|| {
-                Error::Format(format!("section {} is missing", tag_name(&tags[k])))
-            })?;
+            let name = tag_name(&tags[k]);
+            let e = e.ok_or_else(|| Error::Format(format!("section {name} is missing")))?;
+            let (lo, hi) = expected[k];
+            let raw = u64::from(e.raw_len);
+            if raw < lo || raw > hi {
+                let implied = if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo} to {hi}")
+                };
+                return Err(Error::Format(format!(
+                    "section {name} declares {raw} bytes, header implies {implied}"
+                )));
+            }
             raws.push(e.unpack(data, limits)?);
         }
-        let expect = |k: usize, len: Option<usize>| -> Result<()> {
-            match len {
-                Some(l) if l == raws[k].len() => Ok(()),
-                _ => Err(Error::Format(format!(
-                    "section {} holds {} bytes, header implies {}",
-                    tag_name(&tags[k]),
-                    raws[k].len(),
-                    len.map_or("more than fits".to_string(), |l| l.to_string())
-                ))),
-            }
-        };
         let d = shape.latent_dim;
-        expect(0, shape.param_count().checked_mul(header.weight_bytes()))?;
-        expect(1, Some(8 * d))?;
-        expect(
-            2,
-            n.checked_mul(d)
-                .and_then(|x| x.checked_mul(header.code_bytes())),
-        )?;
 
         let flat: Vec<f32> = if header.weight_format == WEIGHTS_F16 {
             raws[0]

@@ -9,7 +9,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::data::{Bucket, Rng};
 use super::siren::Siren;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::ModelShape;
 
 /// Training hyper-parameters.
@@ -31,7 +31,13 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Where tensors live.
     pub device: Device,
+    /// Print the training PSNR every this many steps (0: never).
+    pub log_every: usize,
 }
+
+/// Largest gradient norm applied in one step; larger ones are scaled down (keeps the
+/// second-order updates from diverging).
+const CLIP_NORM: f64 = 1.0;
 
 /// What training measured.
 #[derive(Debug, Clone, Copy)]
@@ -100,8 +106,23 @@ pub fn train(
         }
         let z = origin_latents(&siren, &coords, &targets, true);
         let loss = siren.per_image_mse(&coords, &z, &targets).mean(Kind::Float);
-        opt.backward_step(&loss);
+        opt.backward_step_clip_norm(&loss, CLIP_NORM);
         let mse = loss.double_value(&[]);
+        if !mse.is_finite() {
+            return Err(Error::Usage(format!(
+                "training diverged at step {step} (loss {mse}); try a lower --lr"
+            )));
+        }
+        if cfg.log_every > 0 && (step + 1) % cfg.log_every == 0 {
+            bar.suspend(|| {
+                eprintln!(
+                    "step {:>6}: batch PSNR {:.2} dB, mean step size {:.4}",
+                    step + 1,
+                    crate::metrics::psnr_from_mse(mse),
+                    siren.step().mean(Kind::Float).double_value(&[])
+                )
+            });
+        }
         if step + tail >= cfg.steps {
             tail_mse += mse / tail as f64;
         }
