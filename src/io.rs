@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then renamed.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder (created if
+/// missing), synced, then renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
     #[cfg(unix)]
     {
@@ -151,9 +153,6 @@ pub fn output_path(dir: &Path, name: &str) -> Result<PathBuf> {
 
 /// Encodes 8-bit samples as PNG and writes them atomically, creating folders as needed.
 pub fn write_png(path: &Path, width: u32, height: u32, channels: u8, pixels: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
     let color = if channels == 1 {
         image::ExtendedColorType::L8
     } else {
