@@ -160,3 +160,30 @@ fn errors_name_the_file() {
         "{msg}"
     );
 }
+
+#[test]
+fn unsafe_or_duplicate_names_are_refused() {
+    use gonpack::format::is_plain_relative_path;
+    for bad in [
+        "../x.png",
+        "/abs.png",
+        "a//b.png",
+        "a/./b.png",
+        "a\\b.png",
+        "a\0.png",
+        "",
+    ] {
+        assert!(!is_plain_relative_path(bad), "{bad:?}");
+    }
+    assert!(is_plain_relative_path("colour/cat_0001.png"));
+    let mut pack = Pack::from_bytes(&small_pack_bytes(), &Limits::default()).unwrap();
+    pack.index[0].name = "../escape.png".into();
+    assert!(matches!(pack.to_bytes(), Err(Error::Usage(_))));
+    // The writer leaves duplicates to the reader, which refuses them.
+    pack.index[0].name = pack.index[1].name.clone();
+    let (bytes, _) = pack.to_bytes().unwrap();
+    match Pack::from_bytes(&bytes, &Limits::default()) {
+        Err(Error::Format(msg)) => assert!(msg.contains("appears twice"), "{msg}"),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}

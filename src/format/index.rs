@@ -22,8 +22,11 @@ pub fn write_index(entries: &[ImageEntry]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for e in entries {
         let name = e.name.as_bytes();
-        if name.is_empty() || name.len() > MAX_NAME_LEN {
-            return Err(Error::Usage(format!("image name of {} bytes", name.len())));
+        if name.is_empty() || name.len() > MAX_NAME_LEN || !is_plain_relative_path(&e.name) {
+            return Err(Error::Usage(format!(
+                "image name {:?} cannot be stored",
+                e.name
+            )));
         }
         let mut fixed = [0u8; 11];
         LE::write_u16(&mut fixed[0..2], name.len() as u16);
@@ -37,10 +40,19 @@ pub fn write_index(entries: &[ImageEntry]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Whether `name` is `/`-separated components, none empty, `.` or `..`, and no NUL or `\\`.
+pub fn is_plain_relative_path(name: &str) -> bool {
+    !name.contains(['\0', '\\'])
+        && name
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
 /// Parses exactly `count` entries filling all of `raw`.
 pub fn read_index(raw: &[u8], count: usize) -> Result<Vec<ImageEntry>> {
     let bad = |i: usize, what: &str| Error::Format(format!("index entry {i}: {what}"));
     let mut entries = Vec::with_capacity(count.min(raw.len() / 11));
+    let mut seen = std::collections::HashSet::new();
     let mut pos = 0usize;
     for i in 0..count {
         let len_end = pos + 2;
@@ -58,6 +70,12 @@ pub fn read_index(raw: &[u8], count: usize) -> Result<Vec<ImageEntry>> {
         let name = std::str::from_utf8(&raw[len_end..len_end + len])
             .map_err(|_| bad(i, "name is not UTF-8"))?
             .to_owned();
+        if !is_plain_relative_path(&name) {
+            return Err(bad(i, "name is not a plain relative path"));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(bad(i, "name appears twice"));
+        }
         let f = &raw[len_end + len..end];
         let entry = ImageEntry {
             name,

@@ -4,7 +4,7 @@ mod index;
 mod section;
 
 pub use header::Header;
-pub use index::ImageEntry;
+pub use index::{is_plain_relative_path, ImageEntry};
 pub use section::SectionEntry;
 
 use std::path::Path;
@@ -228,6 +228,12 @@ impl Pack {
         for (k, e) in found.iter().enumerate() {
             let name = tag_name(&tags[k]);
             let e = e.ok_or_else(|| Error::Format(format!("section {name} is missing")))?;
+            if e.offset < table_end as u64 {
+                return Err(Error::Format(format!(
+                    "section {name} starts at byte {}, inside the header or table",
+                    e.offset
+                )));
+            }
             let (lo, hi) = expected[k];
             let raw = u64::from(e.raw_len);
             if raw < lo || raw > hi {
@@ -261,8 +267,10 @@ impl Pack {
         let mut hi = Vec::with_capacity(d);
         for c in raws[1].chunks_exact(8) {
             let (l, h) = (LE::read_f32(&c[0..4]), LE::read_f32(&c[4..8]));
-            if !(l.is_finite() && h.is_finite() && l <= h) {
-                return Err(Error::Format("quantisation range is not lo <= hi".into()));
+            if !(l.is_finite() && h.is_finite() && l <= h && (h - l).is_finite()) {
+                return Err(Error::Format(
+                    "quantisation range is not finite with lo <= hi".into(),
+                ));
             }
             lo.push(l);
             hi.push(h);
@@ -288,6 +296,14 @@ impl Pack {
             codes[img * d + dim] = q;
         }
         let index = index::read_index(&raws[3], n)?;
+        if shape.channels == 1 {
+            if let Some(e) = index.iter().find(|e| e.channels != 1) {
+                return Err(Error::Format(format!(
+                    "colour image {:?} in a grey pack",
+                    e.name
+                )));
+            }
+        }
         let sizes = SizeBreakdown {
             header: table_end as u64,
             decoder: found[0].map_or(0, |e| e.stored_len),

@@ -6,7 +6,7 @@ use super::gon::{derive_latents, train, TrainConfig, TrainReport};
 use super::siren::Siren;
 use crate::consts::WEIGHTS_F16;
 use crate::error::{Error, Result};
-use crate::format::{ImageEntry, Pack};
+use crate::format::{is_plain_relative_path, ImageEntry, Pack};
 use crate::io::SourceImage;
 use crate::progress;
 use crate::quant::Quantiser;
@@ -39,6 +39,12 @@ pub struct EncodeReport {
 pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, EncodeReport)> {
     if images.is_empty() {
         return Err(Error::Usage("no images to encode".into()));
+    }
+    if let Some(bad) = images.iter().find(|i| !is_plain_relative_path(&i.name)) {
+        return Err(Error::Usage(format!(
+            "image name {:?} cannot be stored",
+            bad.name
+        )));
     }
     let mut cfg = opts.train.clone();
     cfg.shape.channels = if images.iter().all(|i| i.channels == 1) {
