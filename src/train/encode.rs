@@ -65,7 +65,7 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     let frozen = Siren::from_weights(&weights, cfg.device)?;
     let start = Instant::now();
     let bar = progress::bar(images.len() as u64, "latents", opts.quiet);
-    let latents = derive_latents(&frozen, &data, opts.refine, 256, &bar)?;
+    let latents = derive_latents(&frozen, &data, opts.refine, &bar)?;
     bar.finish_and_clear();
     let d = cfg.shape.latent_dim;
     let quant = Quantiser::fit(&latents, d, opts.bits)?;

@@ -153,13 +153,17 @@ fn mean_target(buckets: &[Bucket]) -> f64 {
     }
 }
 
+/// Pixels evaluated together when deriving latents. Measured on 1,000 MNIST digits with 5
+/// refinement steps: 16 images (12.5k pixels) per chunk took 4.4 s, 256 images took 15.0 s
+/// (large tensors spend their time in page faults).
+const LATENT_CHUNK_PIXELS: usize = 16_384;
+
 /// Latents of every image (`N x D`, in input order): the gradient-origin step, then `refine`
 /// further steps `z -= alpha * grad L_i(z)` with the decoder frozen. `bar` ticks per image.
 pub fn derive_latents(
     siren: &Siren,
     buckets: &[Bucket],
     refine: usize,
-    chunk: usize,
     bar: &ProgressBar,
 ) -> Result<Vec<f32>> {
     let d = siren.shape().latent_dim;
@@ -168,6 +172,8 @@ pub fn derive_latents(
     let step = siren.step().detach();
     for bucket in buckets {
         let n = bucket.members.len() as i64;
+        let pixels = (bucket.width as usize) * (bucket.height as usize);
+        let chunk = (LATENT_CHUNK_PIXELS / pixels).max(1);
         let mut start = 0;
         while start < n {
             let len = (chunk as i64).min(n - start);
