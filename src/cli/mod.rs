@@ -38,14 +38,19 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// `dir/name.ext` → `dir/name` + `suffix` (default output names).
+/// `dir/name.ext` → `dir/name` + `suffix` (default output names); `.` and `..` are resolved
+/// first, so `encode .` writes next to the folder, not inside it.
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let trimmed = path.components().as_path();
-    let stem = trimmed
+    let named = match trimmed.file_name() {
+        Some(_) => trimmed.to_path_buf(),
+        None => std::fs::canonicalize(trimmed).unwrap_or_else(|_| trimmed.to_path_buf()),
+    };
+    let stem = named
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    trimmed.with_file_name(format!("{stem}{suffix}"))
+    named.with_file_name(format!("{stem}{suffix}"))
 }
 
 /// Two summary lines: the size breakdown and the rate over `pixels` pixels.
