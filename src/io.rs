@@ -138,17 +138,12 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
 
 /// Output path for image `name` under `dir`: same relative path, extension `.png`.
 pub fn output_path(dir: &Path, name: &str) -> Result<PathBuf> {
-    let rel = Path::new(name);
-    if rel.is_absolute()
-        || rel
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
-    {
+    if !crate::format::is_plain_relative_path(name) {
         return Err(Error::Format(format!(
             "image name {name:?} is not a plain relative path"
         )));
     }
-    Ok(dir.join(rel).with_extension("png"))
+    Ok(dir.join(name).with_extension("png"))
 }
 
 /// Encodes 8-bit samples as PNG and writes them atomically, creating folders as needed.

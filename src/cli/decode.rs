@@ -63,7 +63,7 @@ fn target_size(
         let out = (f64::from(v) * f).round().max(1.0);
         if out > f64::from(u32::MAX) {
             return Err(Error::Limits(format!(
-                "--scale {f} gives a side over 2^32 pixels"
+                "--scale {f:.3e} gives a side over 2^32 pixels"
             )));
         }
         Ok(out as u32)
