@@ -22,9 +22,9 @@ demo: build
 test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
-	$(CARGO) clippy --release --no-default-features --lib --bins -- -D warnings
+	$(CARGO) clippy --release --no-default-features --features cli --lib --bins --tests -- -D warnings
 	$(CARGO) test --release
-	$(CARGO) test --release --no-default-features --lib --test format
+	env -u LIBTORCH $(CARGO) test --release --no-default-features
 
 bench: setup
 	$(CARGO) bench

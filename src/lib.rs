@@ -8,14 +8,21 @@
 //! need no libtorch; [`train`] (feature `train`, on by default) trains decoders and derives
 //! latents with tch.
 //!
-//! ```no_run
-//! use gonpack::{Limits, Pack};
-//! let (pack, _sizes) = Pack::read("digits.gonpack".as_ref(), &Limits::default())?;
-//! let entry = &pack.index[0];
-//! // Render image 0 at twice its size, 8-bit, with its original channel count.
-//! let pixels = gonpack::render::render_u8(
-//!     &pack.decoder, &pack.latent(0), entry.width * 2, entry.height * 2, entry.channels);
-//! assert_eq!(pixels.len(), (entry.width * entry.height * 4) as usize * entry.channels as usize);
+//! Reading needs only [`Reader`]: open a pack from a path, a byte slice or any
+//! `Read + Seek`, look at its header and index, and render any image at any size into your
+//! own buffer or an [`image::DynamicImage`]. Nothing is decoded before it is asked for, and
+//! [`Limits`] bound what an untrusted file can make the reader allocate.
+//!
+//! ```
+//! use gonpack::{Limits, Reader};
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/digits16.gonpack");
+//! let mut reader = Reader::open(path, Limits::default())?;
+//! println!("{} images, latent of {} dims", reader.len(), reader.shape().latent_dim);
+//! let name = reader.index()?[3].name.clone();
+//! // Image 3 at 4x its 28x28 size: the decoder is a function of continuous coordinates.
+//! let big = reader.render(3, 112, 112)?;
+//! assert_eq!((big.width(), big.height(), big.color().channel_count()), (112, 112, 1));
+//! # let _ = name;
 //! # Ok::<(), gonpack::Error>(())
 //! ```
 pub mod consts;
@@ -33,6 +40,6 @@ pub mod render;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use format::{ImageEntry, Pack, SizeBreakdown};
+pub use format::{ImageEntry, Images, Pack, Reader, SizeBreakdown};
 pub use limits::Limits;
 pub use model::{DecoderWeights, ModelShape};

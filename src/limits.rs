@@ -25,6 +25,24 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Checks a `width x height` render against [`Self::max_render_pixels`]; returns the
+    /// pixel count.
+    pub fn check_render(&self, width: u32, height: u32) -> crate::Result<u64> {
+        let pixels = u64::from(width) * u64::from(height);
+        if width == 0 || height == 0 {
+            return Err(crate::Error::Usage(format!(
+                "cannot render {width}x{height}: zero size"
+            )));
+        }
+        if pixels > self.max_render_pixels || usize::try_from(pixels).is_err() {
+            return Err(crate::Error::Limits(format!(
+                "output {width}x{height} is {pixels} pixels, over the limit of {}",
+                self.max_render_pixels
+            )));
+        }
+        Ok(pixels)
+    }
+
     /// No limits at all (for trusted input).
     pub fn unlimited() -> Self {
         Limits {

@@ -22,20 +22,18 @@ pub fn psnr_from_mse(mse: f64) -> f64 {
 
 /// PSNR of every image of `pack` as the pure-Rust renderer decodes it, against `originals`
 /// (same order as the pack's index).
-pub fn pack_psnr(pack: &crate::Pack, originals: &[crate::io::SourceImage]) -> Vec<f64> {
+pub fn pack_psnr(
+    pack: &crate::Pack,
+    originals: &[crate::io::SourceImage],
+) -> crate::Result<Vec<f64>> {
     use rayon::prelude::*;
+    let renderer = crate::render::Renderer::new(&pack.decoder);
     originals
         .par_iter()
         .enumerate()
         .map(|(i, img)| {
-            let out = crate::render::render_u8(
-                &pack.decoder,
-                &pack.latent(i),
-                img.width,
-                img.height,
-                img.channels,
-            );
-            psnr_u8(&out, &img.pixels)
+            let out = renderer.render(&pack.latent(i), img.width, img.height, img.channels)?;
+            Ok(psnr_u8(&out, &img.pixels))
         })
         .collect()
 }

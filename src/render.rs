@@ -1,119 +1,307 @@
 //! Pure-Rust renderer: evaluates a pack's decoder at any resolution without libtorch.
+//!
+//! Pixels are evaluated in blocks of [`BLOCK`]: per sine layer one GEMM (matrixmultiply,
+//! which picks AVX/FMA kernels at run time) followed by one fused pass that adds the
+//! latent shift and takes the sine; the last pass writes 8-bit samples straight into the
+//! caller's buffer. Blocks run in parallel on all cores (rayon). The element-wise passes are
+//! compiled twice, for the baseline CPU and for AVX-512/AVX2 with FMA, and picked at run
+//! time. Memory is a few hundred KiB of scratch per thread, whatever the output size.
 use rayon::prelude::*;
 
 use crate::coords;
-use crate::model::DecoderWeights;
+use crate::error::{Error, Result};
+use crate::model::{DecoderWeights, SineLayer};
 
-/// Pixels evaluated together in one block (one GEMM per layer).
-const BLOCK: usize = 512;
+/// Pixels evaluated together in one block (one GEMM per layer), for decoders up to
+/// [`BLOCK_FLOATS`]` / BLOCK` wide; wider ones use smaller blocks.
+pub const BLOCK: usize = 256;
 
-/// `sin(x)` for the renderer, branch-free so that loops over it vectorise: reduction by `π`
-/// in f64 (`x = kπ + r`, `|r| ≤ π/2`), then the odd Taylor polynomial of degree 13 in `r`
-/// (error below 1e-9 before the final rounding to f32) and the sign of `(-1)^k`.
-#[inline]
+/// Largest number of activations one block holds, so that per-thread scratch stays below
+/// 256 KiB per buffer whatever the decoder's width.
+pub const BLOCK_FLOATS: usize = 1 << 16;
+
+/// `sin(x)` in f32 for the renderer, branch-free so that loops over it vectorise.
+///
+/// `x = kπ + r` with `k` the nearest integer to `x/π` (valid for `|x| < 2^22`) and `r`
+/// from a two-term Cody–Waite reduction with fused multiply-adds; then the odd Taylor
+/// polynomial of degree 13 in `r` (truncation error below 7e-10 on `|r| ≤ π/2`) and the
+/// sign `(-1)^k`. Absolute error at most 2^-23 for `|x| ≤ 10^4` (tested).
+#[inline(always)]
 pub fn sin(x: f32) -> f32 {
-    // Adding and subtracting 1.5 * 2^52 rounds to the nearest integer without a libm call.
-    const ROUND: f64 = 6_755_399_441_055_744.0;
-    let x = f64::from(x);
-    let t = x * std::f64::consts::FRAC_1_PI + ROUND;
+    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a libm call.
+    const ROUND: f32 = 12_582_912.0;
+    const PI_HI: f32 = std::f32::consts::PI;
+    const PI_LO: f32 = -8.742_278e-8; // π - PI_HI
+    let t = x * std::f32::consts::FRAC_1_PI + ROUND;
     let k = t - ROUND;
-    let r = x - k * std::f64::consts::PI;
+    let r = (-k).mul_add(PI_LO, (-k).mul_add(PI_HI, x));
     let r2 = r * r;
-    let poly = 1.0
-        + r2 * (-1.0 / 6.0
-            + r2 * (1.0 / 120.0
-                + r2 * (-1.0 / 5040.0
-                    + r2 * (1.0 / 362_880.0
-                        + r2 * (-1.0 / 39_916_800.0 + r2 * (1.0 / 6_227_020_800.0))))));
-    let odd = t.to_bits() << 63;
-    f64::from_bits((r * poly).to_bits() ^ odd) as f32
+    let mut p = 1.0 / 6_227_020_800.0f32;
+    p = p.mul_add(r2, -1.0 / 39_916_800.0);
+    p = p.mul_add(r2, 1.0 / 362_880.0);
+    p = p.mul_add(r2, -1.0 / 5_040.0);
+    p = p.mul_add(r2, 1.0 / 120.0);
+    p = p.mul_add(r2, -1.0 / 6.0);
+    let s = (p * r2).mul_add(r, r);
+    f32::from_bits(s.to_bits() ^ (t.to_bits() << 31))
 }
 
-/// Maps a decoder output to an 8-bit sample: `floor(clamp(y, 0, 1) * 255 + 0.5)`.
+/// Maps a decoder output to an 8-bit sample: `floor(clamp(y, 0, 1) * 255 + 0.5)` (NaN gives 0).
+#[inline(always)]
 pub fn to_u8(y: f32) -> u8 {
     (y.clamp(0.0, 1.0) * 255.0 + 0.5).floor() as u8
 }
 
-/// Evaluates the decoder with latent `z` at the given `(x, y)` points (interleaved);
-/// returns `C` raw outputs per point.
-pub fn eval_points(w: &DecoderWeights, z: &[f32], points: &[f32]) -> Vec<f32> {
-    let s = &w.shape;
-    assert_eq!(z.len(), s.latent_dim, "latent of the wrong length");
-    let shifts = layer_shifts(w, z);
-    let n = points.len() / 2;
-    let mut out = vec![0f32; n * s.channels];
-    out.par_chunks_mut(BLOCK * s.channels)
-        .zip(points.par_chunks(BLOCK * 2))
-        .for_each(|(dst, pts)| eval_block(w, &shifts, pts, dst));
-    out
+/// A pack's decoder prepared for rendering: the frequency factors folded into the weights.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    channels: usize,
+    hidden: usize,
+    latent_dim: usize,
+    /// Sine layers with `ω` folded in: `ω W_l`, `ω b_l`, `ω M_l`.
+    layers: Vec<SineLayer>,
+    out_weight: Vec<f32>,
+    out_bias: Vec<f32>,
 }
 
-/// Renders image latent `z` at `width x height`; returns row-major 8-bit samples with
-/// `out_channels` channels (1 from a 3-channel decoder averages the channels first).
-pub fn render_u8(
-    w: &DecoderWeights,
-    z: &[f32],
-    width: u32,
-    height: u32,
-    out_channels: u8,
-) -> Vec<u8> {
-    let c = w.shape.channels;
-    let raw = eval_points(w, z, &coords::grid(width, height));
-    if usize::from(out_channels) == c {
-        raw.into_iter().map(to_u8).collect()
-    } else {
-        raw.chunks_exact(c)
-            .map(|px| to_u8(px.iter().sum::<f32>() / c as f32))
-            .collect()
-    }
+/// Per-thread scratch: coordinates, activations and pre-activations of one block.
+struct Scratch {
+    pts: Vec<f32>,
+    act: Vec<f32>,
+    pre: Vec<f32>,
+    out: Vec<f32>,
 }
 
-/// Per-layer additive terms `b_l + M_l z` (the latent enters only here).
-fn layer_shifts(w: &DecoderWeights, z: &[f32]) -> Vec<Vec<f32>> {
-    let d = w.shape.latent_dim;
-    w.layers
-        .iter()
-        .map(|layer| {
-            let mut s = layer.bias.clone();
-            if let Some(m) = &layer.modulation {
-                for (j, sj) in s.iter_mut().enumerate() {
-                    let row = &m[j * d..(j + 1) * d];
-                    *sj += row.iter().zip(z).map(|(a, b)| a * b).sum::<f32>();
+impl Renderer {
+    /// Prepares `w` for rendering.
+    pub fn new(w: &DecoderWeights) -> Self {
+        let s = &w.shape;
+        let scaled = |v: &[f32], k: f32| v.iter().map(|x| x * k).collect::<Vec<f32>>();
+        let layers = w
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let k = s.w0(l);
+                SineLayer {
+                    weight: scaled(&layer.weight, k),
+                    bias: scaled(&layer.bias, k),
+                    modulation: layer.modulation.as_ref().map(|m| scaled(m, k)),
                 }
-            }
-            s
-        })
-        .collect()
+            })
+            .collect();
+        Renderer {
+            channels: s.channels,
+            hidden: s.hidden,
+            latent_dim: s.latent_dim,
+            layers,
+            out_weight: w.out_weight.clone(),
+            out_bias: w.out_bias.clone(),
+        }
+    }
+
+    /// Output channels of the decoder.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Renders latent `z` at `width x height` into `buf` (row-major 8-bit samples,
+    /// `out_channels` per pixel: the decoder's, or 1 for a grey image from an RGB decoder).
+    /// `buf` must be exactly `width * height * out_channels` bytes.
+    pub fn render_into(
+        &self,
+        z: &[f32],
+        width: u32,
+        height: u32,
+        out_channels: u8,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let oc = usize::from(out_channels);
+        if oc != self.channels && oc != 1 {
+            return Err(Error::Usage(format!(
+                "cannot render {oc} channels from a {}-channel decoder",
+                self.channels
+            )));
+        }
+        let need = (width as usize)
+            .checked_mul(height as usize)
+            .and_then(|p| p.checked_mul(oc));
+        if need != Some(buf.len()) {
+            return Err(Error::Usage(format!(
+                "buffer of {} bytes for a {width}x{height} render with {oc} channels",
+                buf.len()
+            )));
+        }
+        let shifts = self.shifts(z)?;
+        let c = self.channels;
+        let block = self.block();
+        buf.par_chunks_mut(block * oc).enumerate().for_each_init(
+            || self.scratch(),
+            |s, (b, dst)| {
+                let n = dst.len() / oc;
+                for (p, xy) in s.pts[..2 * n].chunks_exact_mut(2).enumerate() {
+                    let at = (b * block + p) as u64;
+                    let (row, col) = (at / u64::from(width), at % u64::from(width));
+                    xy[0] = coords::axis(col as u32, width);
+                    xy[1] = coords::axis(row as u32, height);
+                }
+                self.eval_block(&shifts, n, s);
+                if oc == c {
+                    dst.iter_mut().zip(&s.out).for_each(|(d, &v)| *d = to_u8(v));
+                } else {
+                    for (d, px) in dst.iter_mut().zip(s.out.chunks_exact(c)) {
+                        *d = to_u8(px.iter().sum::<f32>() / c as f32);
+                    }
+                }
+            },
+        );
+        Ok(())
+    }
+
+    /// Renders latent `z` at `width x height` into a new buffer (see [`Self::render_into`]).
+    pub fn render(&self, z: &[f32], width: u32, height: u32, out_channels: u8) -> Result<Vec<u8>> {
+        let len = (width as usize)
+            .checked_mul(height as usize)
+            .and_then(|p| p.checked_mul(usize::from(out_channels)))
+            .ok_or_else(|| Error::Limits(format!("{width}x{height} render overflows")))?;
+        let mut buf = vec![0u8; len];
+        self.render_into(z, width, height, out_channels, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Evaluates latent `z` at the given `(x, y)` points (interleaved); returns `C` raw
+    /// outputs per point.
+    pub fn eval_points(&self, z: &[f32], points: &[f32]) -> Result<Vec<f32>> {
+        let shifts = self.shifts(z)?;
+        let c = self.channels;
+        let mut out = vec![0f32; points.len() / 2 * c];
+        let block = self.block();
+        out.par_chunks_mut(block * c)
+            .zip(points.par_chunks(block * 2))
+            .for_each_init(
+                || self.scratch(),
+                |s, (dst, pts)| {
+                    let n = dst.len() / c;
+                    s.pts[..2 * n].copy_from_slice(pts);
+                    self.eval_block(&shifts, n, s);
+                    dst.copy_from_slice(&s.out[..n * c]);
+                },
+            );
+        Ok(out)
+    }
+
+    /// Pixels per block for this decoder's width.
+    fn block(&self) -> usize {
+        (BLOCK_FLOATS / self.hidden).clamp(1, BLOCK)
+    }
+
+    fn scratch(&self) -> Scratch {
+        let block = self.block();
+        Scratch {
+            pts: vec![0.0; 2 * block],
+            act: vec![0.0; block * self.hidden],
+            pre: vec![0.0; block * self.hidden],
+            out: vec![0.0; block * self.channels],
+        }
+    }
+
+    /// Per-layer additive terms `ω (b_l + M_l z)` (the latent enters only here).
+    fn shifts(&self, z: &[f32]) -> Result<Vec<Vec<f32>>> {
+        let d = self.latent_dim;
+        if z.len() != d {
+            return Err(Error::Usage(format!(
+                "latent of length {}, decoder takes {d}",
+                z.len()
+            )));
+        }
+        Ok(self
+            .layers
+            .iter()
+            .map(|layer| {
+                let mut s = layer.bias.clone();
+                if let Some(m) = &layer.modulation {
+                    for (sj, row) in s.iter_mut().zip(m.chunks_exact(d)) {
+                        *sj += row.iter().zip(z).map(|(a, b)| a * b).sum::<f32>();
+                    }
+                }
+                s
+            })
+            .collect())
+    }
+
+    /// Evaluates the first `n` points of `s.pts` into `s.out` (`C` values per point).
+    fn eval_block(&self, shifts: &[Vec<f32>], n: usize, s: &mut Scratch) {
+        let h = self.hidden;
+        let (act, pre) = (&mut s.act[..n * h], &mut s.pre[..n * h]);
+        simd::first_layer(&self.layers[0].weight, &shifts[0], &s.pts[..2 * n], act);
+        for (layer, shift) in self.layers.iter().zip(shifts).skip(1) {
+            gemm_bt(act, &layer.weight, pre, n, h, h);
+            simd::shift_sin(pre, shift, act);
+        }
+        let out = &mut s.out[..n * self.channels];
+        gemm_bt(act, &self.out_weight, out, n, h, self.channels);
+        for px in out.chunks_exact_mut(self.channels) {
+            px.iter_mut().zip(&self.out_bias).for_each(|(v, b)| *v += b);
+        }
+    }
 }
 
-/// Evaluates one block of points into `dst` (`C` values per point).
-fn eval_block(w: &DecoderWeights, shifts: &[Vec<f32>], pts: &[f32], dst: &mut [f32]) {
-    let s = &w.shape;
-    let (h, n) = (s.hidden, pts.len() / 2);
-    let mut act = vec![0f32; n * h];
-    let mut pre = vec![0f32; n * h];
-    let first = &w.layers[0].weight;
-    for (p, row) in act.chunks_exact_mut(h).enumerate() {
-        let (x, y) = (pts[2 * p], pts[2 * p + 1]);
-        for (j, a) in row.iter_mut().enumerate() {
-            let v = first[2 * j] * x + first[2 * j + 1] * y + shifts[0][j];
-            *a = sin(s.w0_first * v);
-        }
-    }
-    for (l, layer) in w.layers.iter().enumerate().skip(1) {
-        gemm_bt(&act, &layer.weight, &mut pre, n, h, h);
-        for (row_pre, row_act) in pre.chunks_exact(h).zip(act.chunks_exact_mut(h)) {
-            for ((a, &p), &sh) in row_act.iter_mut().zip(row_pre).zip(&shifts[l]) {
-                *a = sin(s.w0_hidden * (p + sh));
+/// The element-wise passes, dispatched at run time to the widest vector unit available.
+mod simd {
+    use super::sin;
+
+    /// `act[p][j] = sin(W[j] · pts[p] + shift[j])` for a first layer of 2 inputs.
+    #[inline(always)]
+    fn first_layer_body(weight: &[f32], shift: &[f32], pts: &[f32], act: &mut [f32]) {
+        let h = shift.len();
+        for (row, xy) in act.chunks_exact_mut(h).zip(pts.chunks_exact(2)) {
+            let (x, y) = (xy[0], xy[1]);
+            for ((a, w), &sh) in row.iter_mut().zip(weight.chunks_exact(2)).zip(shift) {
+                *a = sin(w[0].mul_add(x, w[1].mul_add(y, sh)));
             }
         }
     }
-    gemm_bt(&act, &w.out_weight, dst, n, h, s.channels);
-    for px in dst.chunks_exact_mut(s.channels) {
-        for (v, &b) in px.iter_mut().zip(&w.out_bias) {
-            *v += b;
+
+    /// `act[p][j] = sin(pre[p][j] + shift[j])`.
+    #[inline(always)]
+    fn shift_sin_body(pre: &[f32], shift: &[f32], act: &mut [f32]) {
+        let h = shift.len();
+        for (row_act, row_pre) in act.chunks_exact_mut(h).zip(pre.chunks_exact(h)) {
+            for ((a, &p), &sh) in row_act.iter_mut().zip(row_pre).zip(shift) {
+                *a = sin(p + sh);
+            }
         }
     }
+
+    macro_rules! dispatch {
+        ($name:ident, $body:ident, ($($arg:ident: $ty:ty),*)) => {
+            pub fn $name($($arg: $ty),*) {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    #[target_feature(enable = "avx512f,avx2,fma")]
+                    unsafe fn avx512($($arg: $ty),*) { $body($($arg),*) }
+                    #[target_feature(enable = "avx2,fma")]
+                    unsafe fn avx2($($arg: $ty),*) { $body($($arg),*) }
+                    if std::arch::is_x86_feature_detected!("avx512f")
+                        && std::arch::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: the CPU supports the features the function is compiled for.
+                        return unsafe { avx512($($arg),*) };
+                    }
+                    if std::arch::is_x86_feature_detected!("avx2")
+                        && std::arch::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: as above.
+                        return unsafe { avx2($($arg),*) };
+                    }
+                }
+                $body($($arg),*)
+            }
+        };
+    }
+
+    dispatch!(first_layer, first_layer_body, (weight: &[f32], shift: &[f32], pts: &[f32], act: &mut [f32]));
+    dispatch!(shift_sin, shift_sin_body, (pre: &[f32], shift: &[f32], act: &mut [f32]));
 }
 
 /// `c = a * b^T` with `a` row-major `m x k` and `b` row-major `n x k`.
@@ -143,14 +331,33 @@ fn gemm_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn fast_sin_matches_libm() {
+    fn fast_sin_is_accurate() {
+        // Absolute error against the exact sine over -10^4 .. 10^4 radians: at most one f32
+        // ulp of 1 (2^-23), i.e. invisible after the 8-bit mapping.
         let mut worst = 0f64;
-        for i in -2_000_000..=2_000_000 {
-            let x = i as f32 * 1e-4; // -200 .. 200 radians
-            let err = (f64::from(super::sin(x)) - f64::from(x).sin()).abs();
-            worst = worst.max(err);
+        for i in -10_000_000..=10_000_000 {
+            let x = i as f32 * 1e-3;
+            worst = worst.max((f64::from(super::sin(x)) - f64::from(x).sin()).abs());
         }
-        // One f32 ulp near 1 is 6e-8; the result is within that of the exact sine.
-        assert!(worst < 6e-8, "worst error {worst:e}");
+        eprintln!("worst absolute error {worst:e}");
+        assert!(
+            worst <= f64::from(f32::EPSILON),
+            "worst absolute error {worst:e}"
+        );
+    }
+
+    #[test]
+    fn to_u8_rounds_clamps_and_maps_nan_to_zero() {
+        use super::to_u8;
+        assert_eq!(
+            [
+                to_u8(-1.0),
+                to_u8(0.5),
+                to_u8(1.0),
+                to_u8(7.0),
+                to_u8(f32::NAN)
+            ],
+            [0, 128, 255, 255, 0]
+        );
     }
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use gonpack::metrics::{pack_psnr, psnr_u8};
-use gonpack::render::{eval_points, render_u8, to_u8};
+use gonpack::render::{to_u8, Renderer};
 use gonpack::train::data::buckets;
 use gonpack::train::gon::derive_latents;
 use gonpack::train::{encode, EncodeOptions, Siren, TrainConfig};
@@ -48,8 +48,8 @@ fn training_beats_the_untrained_decoder() {
     let images = common::corpus_images("mnist", 64);
     let (untrained, _) = encode(&images, &options(0)).unwrap();
     let (trained, report) = encode(&images, &options(300)).unwrap();
-    let before = mean(&pack_psnr(&untrained, &images));
-    let after = mean(&pack_psnr(&trained, &images));
+    let before = mean(&pack_psnr(&untrained, &images).unwrap());
+    let after = mean(&pack_psnr(&trained, &images).unwrap());
     eprintln!(
         "untrained {before:.2} dB, trained {after:.2} dB ({:.1} steps/s)",
         report.train.steps as f64 / report.train.seconds
@@ -69,8 +69,8 @@ fn refinement_improves_latents() {
     opts.refine = 5;
     let (refined, _) = encode(&images, &opts).unwrap();
     let (a, b) = (
-        mean(&pack_psnr(&plain, &images)),
-        mean(&pack_psnr(&refined, &images)),
+        mean(&pack_psnr(&plain, &images).unwrap()),
+        mean(&pack_psnr(&refined, &images).unwrap()),
     );
     assert!(b > a + 0.2, "refined {b:.2} dB vs one step {a:.2} dB");
 }
@@ -117,11 +117,12 @@ fn pure_rust_renderer_matches_tch() {
     let (pack, _) = encode(&images, &opts).unwrap();
     assert_eq!(pack.shape().channels, 3);
     let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
+    let renderer = Renderer::new(&pack.decoder);
     let (mut same, mut total) = (0usize, 0usize);
     for scale in [1u32, 4] {
         for (i, e) in pack.index.iter().enumerate() {
             let (w, h) = (e.width * scale, e.height * scale);
-            let ours = render_u8(&pack.decoder, &pack.latent(i), w, h, 3);
+            let ours = renderer.render(&pack.latent(i), w, h, 3).unwrap();
             let reference = tch_render(&siren, &pack.latent(i), w, h);
             assert_eq!(ours.len(), reference.len());
             for (a, b) in ours.iter().zip(&reference) {
@@ -144,8 +145,11 @@ fn grey_images_in_an_rgb_pack_decode_grey() {
     assert_eq!(pack.shape().channels, 3);
     assert_eq!(pack.index[0].channels, 1);
     assert_eq!(pack.index[8].channels, 3);
-    let grey = render_u8(&pack.decoder, &pack.latent(0), 28, 28, 1);
-    let raw = eval_points(&pack.decoder, &pack.latent(0), &coords::grid(28, 28));
+    let renderer = Renderer::new(&pack.decoder);
+    let grey = renderer.render(&pack.latent(0), 28, 28, 1).unwrap();
+    let raw = renderer
+        .eval_points(&pack.latent(0), &coords::grid(28, 28))
+        .unwrap();
     let expected: Vec<u8> = raw
         .chunks_exact(3)
         .map(|px| to_u8(px.iter().sum::<f32>() / 3.0))

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use gonpack::{io, progress, render, Error, Limits, Result};
+use gonpack::{io, progress, Error, Limits, Reader, Result};
 use rayon::prelude::*;
 
 /// Arguments of `decode`.
@@ -77,10 +77,10 @@ pub fn run(a: DecodeArgs) -> Result<()> {
         ..Limits::default()
     };
     let start = Instant::now();
-    let (pack, _) = gonpack::Pack::read(&a.pack, &limits)?;
+    let mut reader = Reader::open(&a.pack, limits)?;
     let mut chosen = Vec::new();
     for name in &a.only {
-        chosen.push(pack.find(name).ok_or_else(|| {
+        chosen.push(reader.find(name)?.ok_or_else(|| {
             Error::Usage(format!(
                 "--only {name:?}: no such image in {}",
                 a.pack.display()
@@ -88,7 +88,7 @@ pub fn run(a: DecodeArgs) -> Result<()> {
         })?);
     }
     if a.only.is_empty() {
-        chosen = (0..pack.len()).collect();
+        chosen = (0..reader.len()).collect();
     }
     let out_dir = a
         .output
@@ -96,34 +96,29 @@ pub fn run(a: DecodeArgs) -> Result<()> {
         .unwrap_or_else(|| super::sibling(&a.pack, "-decoded"));
     let mut jobs = Vec::with_capacity(chosen.len());
     for &i in &chosen {
-        let e = &pack.index[i];
+        let e = reader.index()?[i].clone();
         let (w, h) = target_size(e.width, e.height, a.scale, a.size)?;
-        let pixels = u64::from(w) * u64::from(h);
-        if pixels > limits.max_render_pixels {
-            return Err(Error::Limits(format!(
-                "{}: output {w}x{h} is {pixels} pixels, over the limit of {} (raise it with --max-pixels)",
-                e.name, limits.max_render_pixels
-            )));
-        }
-        jobs.push((
-            i,
-            w,
-            h,
-            io::output_path(&out_dir, &e.name).map_err(|e| e.in_file(&a.pack))?,
-        ));
+        limits.check_render(w, h).map_err(|err| match err {
+            Error::Limits(m) => {
+                Error::Limits(format!("{}: {m} (raise it with --max-pixels)", e.name))
+            }
+            other => other,
+        })?;
+        let path = io::output_path(&out_dir, &e.name).map_err(|e| e.in_file(&a.pack))?;
+        jobs.push((reader.latent(i)?, w, h, e.channels, path));
     }
+    let renderer = reader.renderer()?;
     let bar = progress::bar(jobs.len() as u64, "decoding", a.quiet);
-    jobs.par_iter().try_for_each(|(i, w, h, path)| {
-        let e = &pack.index[*i];
-        let pixels = render::render_u8(&pack.decoder, &pack.latent(*i), *w, *h, e.channels);
-        io::write_png(path, *w, *h, e.channels, &pixels)?;
+    jobs.par_iter().try_for_each(|(z, w, h, channels, path)| {
+        let pixels = renderer.render(z, *w, *h, *channels)?;
+        io::write_png(path, *w, *h, *channels, &pixels)?;
         bar.inc(1);
         Ok::<(), Error>(())
     })?;
     bar.finish_and_clear();
     let out_pixels: u64 = jobs
         .iter()
-        .map(|(_, w, h, _)| u64::from(*w) * u64::from(*h))
+        .map(|(_, w, h, _, _)| u64::from(*w) * u64::from(*h))
         .sum();
     if !a.quiet {
         super::emit(&format!(

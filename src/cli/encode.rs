@@ -158,7 +158,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     };
     let (pack, rep) = train::encode(&images, &opts)?;
     let sizes = pack.write(&output)?;
-    let psnr = metrics::pack_psnr(&pack, &images);
+    let psnr = metrics::pack_psnr(&pack, &images)?;
     let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
     let (worst_i, worst) = psnr
         .iter()

@@ -3,7 +3,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use gonpack::{Limits, Result};
+use gonpack::{Limits, Reader, Result};
 
 /// Arguments of `info`.
 #[derive(Debug, Args)]
@@ -19,16 +19,21 @@ pub struct InfoArgs {
 const TEXT_LIST: usize = 20;
 
 pub fn run(a: InfoArgs) -> Result<()> {
-    let (pack, sizes) = gonpack::Pack::read(&a.pack, &Limits::default())?;
-    let s = pack.shape();
-    let pixels: u64 = pack
-        .index
+    let mut reader = Reader::open(&a.pack, Limits::default())?;
+    let (header, sizes) = (*reader.header(), reader.sizes());
+    let s = &header.shape;
+    let weights = if header.weight_format == gonpack::consts::WEIGHTS_F16 {
+        "f16"
+    } else {
+        "f32"
+    };
+    let index = reader.index()?;
+    let pixels: u64 = index
         .iter()
         .map(|e| u64::from(e.width) * u64::from(e.height))
         .sum();
     if a.json {
-        let images: Vec<_> = pack
-            .index
+        let images: Vec<_> = index
             .iter()
             .map(|e| {
                 serde_json::json!({"name": e.name, "width": e.width, "height": e.height,
@@ -45,10 +50,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
             "modulated_layers": s.modulated,
             "w0_first": s.w0_first,
             "w0_hidden": s.w0_hidden,
-            "bits": pack.quant.bits,
-            "weight_format": if pack.weight_format == gonpack::consts::WEIGHTS_F16 { "f16" } else { "f32" },
+            "bits": header.bits,
+            "weight_format": weights,
             "parameters": s.param_count(),
-            "image_count": pack.len(),
+            "image_count": index.len(),
             "pixels": pixels,
             "total_bytes": sizes.total(),
             "header_bytes": sizes.header,
@@ -80,27 +85,27 @@ pub fn run(a: InfoArgs) -> Result<()> {
         s.modulated,
         s.channels,
         s.param_count(),
-        if pack.weight_format == gonpack::consts::WEIGHTS_F16 { "f16" } else { "f32" }
+        weights
     )
     .ok();
     writeln!(
         o,
         "  latents  {} images x {} dims x {} bits",
-        pack.len(),
+        index.len(),
         s.latent_dim,
-        pack.quant.bits
+        header.bits
     )
     .ok();
     o += &super::size_lines(&sizes, pixels);
-    for e in pack.index.iter().take(TEXT_LIST) {
+    for e in index.iter().take(TEXT_LIST) {
         let kind = if e.channels == 1 { "grey" } else { "rgb" };
         writeln!(o, "  {:>5}x{:<5} {kind:4} {}", e.width, e.height, e.name).ok();
     }
-    if pack.len() > TEXT_LIST {
+    if index.len() > TEXT_LIST {
         writeln!(
             o,
             "  ... and {} more (--json lists all)",
-            pack.len() - TEXT_LIST
+            index.len() - TEXT_LIST
         )
         .ok();
     }

@@ -82,26 +82,39 @@ impl SectionEntry {
         Ok((entry, stored))
     }
 
-    /// Checks and decompresses this section's bytes out of the whole file.
-    pub fn unpack(&self, file: &[u8], limits: &Limits) -> Result<Vec<u8>> {
+    /// Checks where the section lies: after the table, inside a file of `file_len` bytes,
+    /// and within the section-size limit (stored and decompressed).
+    pub fn check_placement(&self, table_end: u64, file_len: u64, limits: &Limits) -> Result<()> {
         let name = tag_name(&self.tag);
+        if self.offset < table_end {
+            return Err(Error::Format(format!(
+                "section {name} starts at byte {}, inside the header or table",
+                self.offset
+            )));
+        }
         let end = self
             .offset
             .checked_add(self.stored_len)
             .ok_or_else(|| Error::Format(format!("section {name}: offset + length overflows")))?;
-        if end > file.len() as u64 {
+        if end > file_len {
             return Err(Error::Truncated(format!(
-                "section {name} ends at byte {end}, file has {}",
-                file.len()
+                "section {name} ends at byte {end}, file has {file_len}"
             )));
         }
-        if u64::from(self.raw_len) > limits.max_section_bytes {
+        let largest = self.stored_len.max(u64::from(self.raw_len));
+        if largest > limits.max_section_bytes {
             return Err(Error::Limits(format!(
-                "section {name} is {} bytes decompressed, limit {}",
-                self.raw_len, limits.max_section_bytes
+                "section {name} is {largest} bytes, limit {}",
+                limits.max_section_bytes
             )));
         }
-        let stored = &file[self.offset as usize..end as usize];
+        Ok(())
+    }
+
+    /// Checks the CRC of this section's `stored` bytes and decompresses them; the output is
+    /// never larger than the declared raw length.
+    pub fn unpack(&self, stored: &[u8]) -> Result<Vec<u8>> {
+        let name = tag_name(&self.tag);
         if crc32fast::hash(stored) != self.crc {
             return Err(Error::Checksum(format!("section {name}")));
         }

@@ -1,0 +1,461 @@
+//! The lazy pack reader: header and section table on open, each section when first needed.
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+use image::{DynamicImage, GrayImage, RgbImage};
+
+use super::section::{tag_name, SectionEntry};
+use super::{index, Header, ImageEntry, Pack, SizeBreakdown};
+use crate::consts::*;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::model::{DecoderWeights, ModelShape};
+use crate::quant::Quantiser;
+use crate::render::Renderer;
+
+/// Section tags in the order [`Reader`] keeps them.
+const TAGS: [[u8; 4]; 4] = [TAG_DECODER, TAG_QUANT, TAG_LATENTS, TAG_INDEX];
+const DECO: usize = 0;
+const QUAN: usize = 1;
+const LATN: usize = 2;
+const INDX: usize = 3;
+
+/// Reads a pack from any `Read + Seek` source, decoding each part only when asked for.
+///
+/// Opening reads and checks the 64-byte header and the section table (checksums, sizes the
+/// header implies, sections inside the file, [`Limits`]); the index, decoder and latents
+/// are read, checksummed and decompressed on first use and then kept. Errors from a reader
+/// opened with [`Reader::open`] name the file.
+///
+/// ```
+/// use gonpack::{Limits, Reader};
+/// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/digits16.gonpack");
+/// let mut reader = Reader::open(path, Limits::default())?;
+/// assert_eq!((reader.len(), reader.shape().channels), (16, 1));
+/// let entry = reader.index()?[0].clone();
+/// // Image 0 at twice its size, into a buffer of our own.
+/// let (w, h) = (2 * entry.width, 2 * entry.height);
+/// let mut pixels = vec![0u8; reader.buffer_len(0, w, h)?];
+/// reader.render_into(0, w, h, &mut pixels)?;
+/// // Or as an `image::DynamicImage`, every image in turn.
+/// for item in reader.images() {
+///     let (entry, picture) = item?;
+///     assert_eq!((picture.width(), picture.height()), (entry.width, entry.height));
+/// }
+/// # Ok::<(), gonpack::Error>(())
+/// ```
+pub struct Reader<R> {
+    src: R,
+    path: Option<PathBuf>,
+    limits: Limits,
+    header: Header,
+    sections: [SectionEntry; 4],
+    index: Option<Vec<ImageEntry>>,
+    decoder: Option<(DecoderWeights, Renderer)>,
+    latents: Option<(Quantiser, Vec<u16>)>,
+}
+
+impl Reader<BufReader<File>> {
+    /// Opens the pack at `path`.
+    pub fn open(path: impl AsRef<Path>, limits: Limits) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = Reader::new(BufReader::new(file), limits).map_err(|e| e.in_file(path))?;
+        reader.path = Some(path.to_path_buf());
+        Ok(reader)
+    }
+}
+
+impl<'a> Reader<Cursor<&'a [u8]>> {
+    /// Reads a pack held in memory.
+    pub fn from_slice(data: &'a [u8], limits: Limits) -> Result<Self> {
+        Reader::new(Cursor::new(data), limits)
+    }
+}
+
+impl<R: Read + Seek> Reader<R> {
+    /// Reads and checks the header and section table of the pack `src` holds.
+    pub fn new(mut src: R, limits: Limits) -> Result<Self> {
+        let file_len = src.seek(SeekFrom::End(0)).map_err(io_err)?;
+        src.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        let mut head = Vec::with_capacity(HEADER_LEN);
+        (&mut src)
+            .take(HEADER_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(io_err)?;
+        let header = Header::parse(&head)?;
+        let shape = header.shape;
+        if u64::from(header.image_count) > limits.max_images {
+            return Err(Error::Limits(format!(
+                "{} images, limit {}",
+                header.image_count, limits.max_images
+            )));
+        }
+        if shape.param_count() as u64 > limits.max_params {
+            return Err(Error::Limits(format!(
+                "{} decoder parameters, limit {}",
+                shape.param_count(),
+                limits.max_params
+            )));
+        }
+        let table_end = table_end(&header);
+        if file_len < table_end {
+            return Err(Error::Truncated(format!(
+                "section table needs {table_end} bytes, file has {file_len}"
+            )));
+        }
+        let mut table = vec![0u8; table_end as usize - HEADER_LEN];
+        src.read_exact(&mut table).map_err(io_err)?;
+        let (entries, crc) = table.split_at(table.len() - TABLE_CRC_LEN);
+        if crc32fast::hash(entries) != LE::read_u32(crc) {
+            return Err(Error::Checksum("section table".into()));
+        }
+        let mut found: [Option<SectionEntry>; 4] = [None; 4];
+        for chunk in entries.chunks_exact(SECTION_ENTRY_LEN) {
+            let e = SectionEntry::parse(chunk)?;
+            match TAGS.iter().position(|t| *t == e.tag) {
+                Some(k) if found[k].is_some() => {
+                    return Err(Error::Format(format!(
+                        "section {} appears twice",
+                        tag_name(&e.tag)
+                    )))
+                }
+                Some(k) => found[k] = Some(e),
+                None if e.tag[0].is_ascii_lowercase() => {}
+                None => {
+                    return Err(Error::Unsupported(format!(
+                        "critical section {}",
+                        tag_name(&e.tag)
+                    )))
+                }
+            }
+        }
+        let mut sections = [None; 4];
+        for (k, e) in found.iter().enumerate() {
+            let e = e.ok_or_else(|| {
+                Error::Format(format!("section {} is missing", tag_name(&TAGS[k])))
+            })?;
+            e.check_placement(table_end, file_len, &limits)?;
+            check_implied_size(&header, k, &e)?;
+            sections[k] = Some(e);
+        }
+        Ok(Reader {
+            src,
+            path: None,
+            limits,
+            header,
+            sections: sections.map(|e| e.expect("all four found above")),
+            index: None,
+            decoder: None,
+            latents: None,
+        })
+    }
+
+    /// The fixed header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The decoder architecture.
+    pub fn shape(&self) -> &ModelShape {
+        &self.header.shape
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.header.image_count as usize
+    }
+
+    /// Whether the pack holds no image.
+    pub fn is_empty(&self) -> bool {
+        self.header.image_count == 0
+    }
+
+    /// Stored bytes of each part, from the section table.
+    pub fn sizes(&self) -> SizeBreakdown {
+        let s = &self.sections;
+        SizeBreakdown {
+            header: table_end(&self.header),
+            decoder: s[DECO].stored_len,
+            latents: s[QUAN].stored_len + s[LATN].stored_len,
+            index: s[INDX].stored_len,
+        }
+    }
+
+    /// The per-image index (read on first use).
+    pub fn index(&mut self) -> Result<&[ImageEntry]> {
+        if self.index.is_none() {
+            let raw = self.section(INDX)?;
+            let entries = index::read_index(&raw, self.len()).map_err(|e| self.named(e))?;
+            if self.shape().channels == 1 {
+                if let Some(e) = entries.iter().find(|e| e.channels != 1) {
+                    let e = Error::Format(format!("colour image {:?} in a grey pack", e.name));
+                    return Err(self.named(e));
+                }
+            }
+            self.index = Some(entries);
+        }
+        Ok(self.index.as_deref().expect("set above"))
+    }
+
+    /// Position of the image called `name`.
+    pub fn find(&mut self, name: &str) -> Result<Option<usize>> {
+        Ok(self.index()?.iter().position(|e| e.name == name))
+    }
+
+    /// The decoder weights (read on first use).
+    pub fn decoder(&mut self) -> Result<&DecoderWeights> {
+        Ok(&self.prepared_decoder()?.0)
+    }
+
+    /// The decoder prepared for rendering many images, e.g. in parallel (read on first use).
+    pub fn renderer(&mut self) -> Result<&Renderer> {
+        Ok(&self.prepared_decoder()?.1)
+    }
+
+    /// The dequantised latent of image `i` (the latent section is read on first use).
+    pub fn latent(&mut self, i: usize) -> Result<Vec<f32>> {
+        self.check_image(i)?;
+        let d = self.shape().latent_dim;
+        let (quant, codes) = self.codes()?;
+        Ok(quant.dequantise(&codes[i * d..(i + 1) * d]))
+    }
+
+    /// Bytes [`Self::render_into`] needs for image `i` at `width x height`.
+    pub fn buffer_len(&mut self, i: usize, width: u32, height: u32) -> Result<usize> {
+        let channels = self.entry(i)?.channels;
+        let pixels = self.limits.check_render(width, height)?;
+        Ok(pixels as usize * usize::from(channels))
+    }
+
+    /// Renders image `i` at `width x height` into `buf`: row-major 8-bit samples with the
+    /// image's own channel count; `buf` must be exactly [`Self::buffer_len`] bytes.
+    pub fn render_into(&mut self, i: usize, width: u32, height: u32, buf: &mut [u8]) -> Result<()> {
+        let need = self.buffer_len(i, width, height)?;
+        if buf.len() != need {
+            return Err(Error::Usage(format!(
+                "buffer of {} bytes for a {width}x{height} render that needs {need}",
+                buf.len()
+            )));
+        }
+        let channels = self.entry(i)?.channels;
+        let z = self.latent(i)?;
+        let renderer = &self.prepared_decoder()?.1;
+        renderer.render_into(&z, width, height, channels, buf)
+    }
+
+    /// Renders image `i` at `width x height` as an 8-bit grey or RGB image.
+    pub fn render(&mut self, i: usize, width: u32, height: u32) -> Result<DynamicImage> {
+        let mut buf = vec![0u8; self.buffer_len(i, width, height)?];
+        self.render_into(i, width, height, &mut buf)?;
+        let image = if self.entry(i)?.channels == 1 {
+            GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8)
+        } else {
+            RgbImage::from_raw(width, height, buf).map(DynamicImage::ImageRgb8)
+        };
+        Ok(image.expect("buffer length checked by render_into"))
+    }
+
+    /// Every image at its stored size, rendered one at a time as the iterator advances.
+    pub fn images(&mut self) -> Images<'_, R> {
+        Images {
+            reader: self,
+            next: 0,
+        }
+    }
+
+    /// Reads everything into a [`Pack`].
+    pub fn into_pack(mut self) -> Result<Pack> {
+        let index = self.index()?.to_vec();
+        let (quant, codes) = self.codes()?.clone();
+        let weight_format = self.header.weight_format;
+        let (decoder, _) = self.prepared_decoder()?.clone();
+        Ok(Pack {
+            decoder,
+            quant,
+            codes,
+            index,
+            weight_format,
+        })
+    }
+
+    /// Index entry `i`, after a bounds check.
+    fn entry(&mut self, i: usize) -> Result<&ImageEntry> {
+        self.check_image(i)?;
+        Ok(&self.index()?[i])
+    }
+
+    fn check_image(&self, i: usize) -> Result<()> {
+        if i >= self.len() {
+            return Err(Error::Usage(format!(
+                "image {i} asked for, the pack holds {}",
+                self.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn prepared_decoder(&mut self) -> Result<&(DecoderWeights, Renderer)> {
+        if self.decoder.is_none() {
+            let raw = self.section(DECO)?;
+            let weights = parse_decoder(&self.header, &raw).map_err(|e| self.named(e))?;
+            let renderer = Renderer::new(&weights);
+            self.decoder = Some((weights, renderer));
+        }
+        Ok(self.decoder.as_ref().expect("set above"))
+    }
+
+    fn codes(&mut self) -> Result<&(Quantiser, Vec<u16>)> {
+        if self.latents.is_none() {
+            let quan = self.section(QUAN)?;
+            let latn = self.section(LATN)?;
+            let parsed = parse_quant(&self.header, &quan)
+                .and_then(|q| Ok((parse_codes(&self.header, &latn, q.max_code())?, q)));
+            let (codes, quant) = parsed.map_err(|e| self.named(e))?;
+            self.latents = Some((quant, codes));
+        }
+        Ok(self.latents.as_ref().expect("set above"))
+    }
+
+    /// Reads, checks and decompresses section `k`.
+    fn section(&mut self, k: usize) -> Result<Vec<u8>> {
+        let e = self.sections[k];
+        let read = self
+            .src
+            .seek(SeekFrom::Start(e.offset))
+            .and_then(|_| {
+                let mut stored = vec![0u8; e.stored_len as usize];
+                self.src.read_exact(&mut stored).map(|_| stored)
+            })
+            .map_err(io_err);
+        read.and_then(|stored| e.unpack(&stored))
+            .map_err(|err| self.named(err))
+    }
+
+    fn named(&self, e: Error) -> Error {
+        match &self.path {
+            Some(p) => e.in_file(p),
+            None => e,
+        }
+    }
+}
+
+/// Lazy iterator over a pack's images at their stored sizes (see [`Reader::images`]).
+pub struct Images<'a, R> {
+    reader: &'a mut Reader<R>,
+    next: usize,
+}
+
+impl<R: Read + Seek> Iterator for Images<'_, R> {
+    type Item = Result<(ImageEntry, DynamicImage)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let i = self.next;
+        if i >= self.reader.len() {
+            return None;
+        }
+        self.next += 1;
+        let item = self.reader.entry(i).cloned().and_then(|e| {
+            let picture = self.reader.render(i, e.width, e.height)?;
+            Ok((e, picture))
+        });
+        if item.is_err() {
+            self.next = self.reader.len(); // a broken pack ends the iteration
+        }
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.reader.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+fn io_err(e: std::io::Error) -> Error {
+    Error::io("<pack>", e)
+}
+
+/// Byte offset where the section table (with its CRC) ends.
+fn table_end(header: &Header) -> u64 {
+    (HEADER_LEN + usize::from(header.section_count) * SECTION_ENTRY_LEN + TABLE_CRC_LEN) as u64
+}
+
+/// Checks a section's declared length against what the header implies (before any read).
+fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()> {
+    let shape = header.shape;
+    let (d, n) = (shape.latent_dim as u64, u64::from(header.image_count));
+    let exact = |len: u64| (len, len);
+    let (lo, hi) = match k {
+        DECO => exact(shape.param_count() as u64 * header.weight_bytes() as u64),
+        QUAN => exact(8 * d),
+        LATN => exact(n * d * header.code_bytes() as u64),
+        _ => (n * 12, n * (MAX_NAME_LEN as u64 + 11)),
+    };
+    let raw = u64::from(e.raw_len);
+    if raw < lo || raw > hi {
+        let implied = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo} to {hi}")
+        };
+        return Err(Error::Format(format!(
+            "section {} declares {raw} bytes, header implies {implied}",
+            tag_name(&e.tag)
+        )));
+    }
+    Ok(())
+}
+
+fn parse_decoder(header: &Header, raw: &[u8]) -> Result<DecoderWeights> {
+    let flat: Vec<f32> = if header.weight_format == WEIGHTS_F16 {
+        raw.chunks_exact(2)
+            .map(|c| half::f16::from_bits(LE::read_u16(c)).to_f32())
+            .collect()
+    } else {
+        raw.chunks_exact(4).map(LE::read_f32).collect()
+    };
+    if flat.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Format("decoder weight is not finite".into()));
+    }
+    DecoderWeights::from_flat(header.shape, &flat)
+}
+
+fn parse_quant(header: &Header, raw: &[u8]) -> Result<Quantiser> {
+    let d = header.shape.latent_dim;
+    let (mut lo, mut hi) = (Vec::with_capacity(d), Vec::with_capacity(d));
+    for c in raw.chunks_exact(8) {
+        let (l, h) = (LE::read_f32(&c[0..4]), LE::read_f32(&c[4..8]));
+        if !(l.is_finite() && h.is_finite() && l <= h && (h - l).is_finite()) {
+            return Err(Error::Format(
+                "quantisation range is not finite with lo <= hi".into(),
+            ));
+        }
+        lo.push(l);
+        hi.push(h);
+    }
+    Ok(Quantiser {
+        bits: header.bits,
+        lo,
+        hi,
+    })
+}
+
+/// Dimension-major stored codes to image-major.
+fn parse_codes(header: &Header, raw: &[u8], max: u16) -> Result<Vec<u16>> {
+    let (n, d) = (header.image_count as usize, header.shape.latent_dim);
+    let mut codes = vec![0u16; n * d];
+    for (k, chunk) in raw.chunks_exact(header.code_bytes()).enumerate() {
+        let q = if chunk.len() == 1 {
+            u16::from(chunk[0])
+        } else {
+            LE::read_u16(chunk)
+        };
+        if q > max {
+            return Err(Error::Format(format!("latent code {q} above 2^bits - 1")));
+        }
+        codes[(k % n) * d + k / n] = q;
+    }
+    Ok(codes)
+}

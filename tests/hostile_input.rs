@@ -1,0 +1,154 @@
+//! Untrusted input: every flipped byte and every truncation of real packs, plus every
+//! committed fuzz crash, must give a typed error or a valid result: never a panic, never a
+//! hang, never memory beyond the limits. Runs in its own test binary because it counts
+//! allocations with a global allocator. Needs no libtorch.
+mod common;
+
+#[path = "../fuzz/exercise.rs"]
+mod exercise;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use exercise::{exercise, FUZZ_LIMITS};
+use gonpack::{Error, Reader};
+
+/// Counts live heap bytes and their peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// One test at a time, so that the peak belongs to the test measuring it.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK.fetch_max(live, Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Relaxed);
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Heap growth allowed above the baseline: the 1 MiB section limit twice (stored and
+/// decompressed) plus scratch and the render; anything beyond means a limit was bypassed.
+const HEAP_BUDGET: usize = 8 << 20;
+
+fn packs() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    ["digits16.gonpack", "rgb6-f32-12bit.gonpack"]
+        .iter()
+        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
+        .collect()
+}
+
+/// Reads every part of a pack: index, decoder and every latent.
+fn read_all(data: &[u8]) -> Result<(), Error> {
+    let mut reader = Reader::from_slice(data, FUZZ_LIMITS)?;
+    reader.index()?;
+    reader.decoder()?;
+    for i in 0..reader.len() {
+        reader.latent(i)?;
+    }
+    Ok(())
+}
+
+/// Runs `attempt` on each numbered input, tracking the slowest attempt and the heap peak.
+fn guarded(
+    inputs: impl Iterator<Item = (usize, Vec<u8>)>,
+    mut attempt: impl FnMut(usize, &[u8]),
+) -> Duration {
+    let base = LIVE.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    let mut slowest = Duration::ZERO;
+    for (k, data) in inputs {
+        let t = Instant::now();
+        attempt(k, &data);
+        slowest = slowest.max(t.elapsed());
+    }
+    let growth = PEAK.load(Relaxed).saturating_sub(base);
+    assert!(growth <= HEAP_BUDGET, "heap grew by {growth} bytes");
+    assert!(
+        slowest < Duration::from_secs(2),
+        "an attempt took {slowest:?}"
+    );
+    slowest
+}
+
+#[test]
+fn every_flipped_byte_is_caught() {
+    let _serial = SERIAL.lock().unwrap();
+    for (name, pack) in packs() {
+        assert!(read_all(&pack).is_ok(), "{name} itself must read");
+        // Every byte is covered by the header CRC, the table CRC or a section CRC, or is a
+        // field checked before them (magic, version), so each flip must be an error.
+        let mut missed = Vec::new();
+        let slowest = guarded(
+            (0..pack.len()).map(|pos| {
+                let mut damaged = pack.clone();
+                damaged[pos] ^= 1 << (pos % 8);
+                (pos, damaged)
+            }),
+            |pos, damaged| {
+                match read_all(damaged) {
+                    Err(Error::Checksum(_) | Error::NotGonpack | Error::UnsupportedVersion(_)) => {}
+                    Err(e) => panic!("{name} byte {pos}: unexpected error kind {e:?}"),
+                    Ok(()) => missed.push(pos),
+                }
+                exercise(damaged);
+            },
+        );
+        assert!(
+            missed.is_empty(),
+            "{name}: flips not detected at {missed:?}"
+        );
+        eprintln!("{name}: {} flips, slowest {slowest:?}", pack.len());
+    }
+}
+
+#[test]
+fn every_truncation_is_caught() {
+    let _serial = SERIAL.lock().unwrap();
+    for (name, pack) in packs() {
+        let slowest = guarded(
+            (0..pack.len()).map(|len| (len, pack[..len].to_vec())),
+            |len, cut| match read_all(cut) {
+                Err(Error::Truncated(_)) => assert_eq!(exercise(cut), 0),
+                other => panic!("{name} cut to {len} bytes: got {other:?}"),
+            },
+        );
+        eprintln!("{name}: {} truncations, slowest {slowest:?}", pack.len());
+    }
+}
+
+#[test]
+fn committed_fuzz_crashes_replay_cleanly() {
+    let _serial = SERIAL.lock().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_none_or(|x| x != "md"))
+        .collect();
+    inputs.sort();
+    guarded(
+        inputs.iter().map(|p| std::fs::read(p).unwrap()).enumerate(),
+        |_, data| {
+            exercise(data);
+        },
+    );
+    // The harness itself renders valid packs: 3 images x 2 sizes, as given and re-checksummed.
+    for (name, pack) in packs() {
+        assert_eq!(exercise(&pack), 12, "{name}");
+    }
+    eprintln!("replayed {} committed fuzz inputs", inputs.len());
+}
