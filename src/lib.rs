@@ -30,12 +30,15 @@ pub mod coords;
 pub mod error;
 pub mod format;
 pub mod io;
+pub mod latent_space;
 pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod progress;
 pub mod quant;
 pub mod render;
+pub mod rng;
+pub mod sheet;
 #[cfg(feature = "train")]
 pub mod train;
 

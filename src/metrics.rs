@@ -20,18 +20,26 @@ pub fn psnr_from_mse(mse: f64) -> f64 {
     -10.0 * mse.log10()
 }
 
-/// PSNR of every image of `pack` as the pure-Rust renderer decodes it, against `originals`
-/// (same order as the pack's index).
+/// PSNR of each of `originals` against the image of the same name in `pack`, as the
+/// pure-Rust renderer decodes it at the original's size.
 pub fn pack_psnr(
     pack: &crate::Pack,
     originals: &[crate::io::SourceImage],
 ) -> crate::Result<Vec<f64>> {
     use rayon::prelude::*;
     let renderer = crate::render::Renderer::new(&pack.decoder);
+    let by_name: std::collections::HashMap<&str, usize> = pack
+        .index
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
     originals
         .par_iter()
-        .enumerate()
-        .map(|(i, img)| {
+        .map(|img| {
+            let i = *by_name
+                .get(img.name.as_str())
+                .ok_or_else(|| crate::Error::Usage(format!("{} is not in the pack", img.name)))?;
             let out = renderer.render(&pack.latent(i), img.width, img.height, img.channels)?;
             Ok(psnr_u8(&out, &img.pixels))
         })

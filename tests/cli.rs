@@ -1,5 +1,5 @@
 //! The `gonpack` binary end to end on corpus images.
-#![cfg(feature = "train")]
+#![cfg(all(feature = "train", feature = "cli"))]
 mod common;
 
 use std::path::Path;
@@ -208,4 +208,59 @@ fn corrupt_images_are_errors_unless_skipped() {
     assert!(out.status.success(), "{log}");
     assert!(log.contains("skipping") && log.contains("b.png"), "{log}");
     assert!(log.contains("encoded 1 images"), "{log}");
+}
+
+#[test]
+fn add_and_encode_with_an_existing_decoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = sample_folder(tmp.path());
+    let pack = tmp.path().join("base.gonpack");
+    let (p, d) = (pack.to_str().unwrap(), dir.to_str().unwrap());
+    let out = gonpack(&[
+        "encode", d, "-o", p, "--steps", "40", "--hidden", "32", "-q",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Four new digits (not in the sample folder) in a second folder.
+    let more = tmp.path().join("more");
+    std::fs::create_dir_all(&more).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(common::corpus().join("mnist"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for src in &names[100..104] {
+        std::fs::copy(src, more.join(src.file_name().unwrap())).unwrap();
+    }
+    let m = more.to_str().unwrap();
+    let out = gonpack(&["add", p, m, "-q"]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("added 4 and replaced 0 images"), "{log}");
+    assert!(log.contains("(now 20 images)"), "{log}");
+    let out = gonpack(&["add", p, m, "-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already in the pack"), "{}", text(&out));
+    assert!(gonpack(&["add", p, m, "--replace", "-q"]).status.success());
+
+    let reuse = tmp.path().join("reuse.gonpack");
+    let out = gonpack(&[
+        "encode",
+        m,
+        "--decoder",
+        p,
+        "-o",
+        reuse.to_str().unwrap(),
+        "-q",
+    ]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("not trained"), "{log}");
+    let base = gonpack::Pack::read(&pack, &gonpack::Limits::default())
+        .unwrap()
+        .0;
+    let reused = gonpack::Pack::read(&reuse, &gonpack::Limits::default())
+        .unwrap()
+        .0;
+    assert_eq!(reused.decoder, base.decoder);
+    assert_eq!(reused.len(), 4);
 }

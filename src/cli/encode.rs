@@ -1,17 +1,22 @@
 //! `gonpack encode`.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
+use gonpack::io::SourceImage;
 use gonpack::train::{self, EncodeOptions, TrainConfig};
-use gonpack::{io, metrics, Error, ModelShape, Result};
+use gonpack::{Error, Limits, ModelShape, Pack, Result, SizeBreakdown};
 
 /// Arguments of `encode`.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
     /// Folder of images (walked recursively, in sorted order).
     dir: PathBuf,
+    /// Reuse the decoder of this pack (frozen) instead of training one: only latents are
+    /// derived; the architecture and training options are then ignored.
+    #[arg(long, value_name = "BASE.gonpack")]
+    decoder: Option<PathBuf>,
     /// Output pack [default: DIR.gonpack].
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -105,28 +110,24 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             a.layers
         )));
     }
-    let (images, report) = io::read_folder(&a.dir, a.skip_invalid)?;
-    if !a.quiet {
-        for p in &report.skipped_other {
-            eprintln!(
-                "gonpack: warning: skipping {} (not an image file)",
-                p.display()
-            );
-        }
-        for (p, why) in &report.skipped_invalid {
-            eprintln!("gonpack: warning: skipping {} ({why})", p.display());
-        }
-    }
-    if images.is_empty() {
-        return Err(Error::Usage(format!(
-            "no images found under {}",
-            a.dir.display()
-        )));
-    }
+    let images = super::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let output = a
         .output
         .clone()
         .unwrap_or_else(|| super::sibling(&a.dir, ".gonpack"));
+    if let Some(base) = &a.decoder {
+        let (base, _) = Pack::read(base, &Limits::default())?;
+        let t = Instant::now();
+        let pack = train::encode_with_decoder(&base, &images, a.bits, a.refine, device, a.quiet)?;
+        let sizes = pack.write(&output)?;
+        let timing = format!(
+            "  time     {:.1} s: latents {:.1} s against the decoder of {} (not trained)\n",
+            start.elapsed().as_secs_f64(),
+            t.elapsed().as_secs_f64(),
+            a.decoder.as_ref().expect("checked").display()
+        );
+        return super::emit(&summary(&a, &output, &images, &pack, &sizes, &timing)?);
+    }
     let opts = EncodeOptions {
         train: TrainConfig {
             shape: ModelShape {
@@ -158,14 +159,27 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     };
     let (pack, rep) = train::encode(&images, &opts)?;
     let sizes = pack.write(&output)?;
-    let psnr = metrics::pack_psnr(&pack, &images)?;
-    let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
-    let (worst_i, worst) = psnr
-        .iter()
-        .copied()
-        .enumerate()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .expect("at least one image");
+    let timing = format!(
+        "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), latents {:.1} s\n",
+        start.elapsed().as_secs_f64(),
+        rep.train.seconds,
+        rep.train.steps,
+        rep.train.steps as f64 / rep.train.seconds.max(1e-9),
+        rep.train.final_psnr,
+        rep.latent_seconds
+    );
+    super::emit(&summary(&a, &output, &images, &pack, &sizes, &timing)?)
+}
+
+/// The report printed after encoding: counts, sizes, quality of the stored pack, timing.
+fn summary(
+    a: &EncodeArgs,
+    output: &Path,
+    images: &[SourceImage],
+    pack: &Pack,
+    sizes: &SizeBreakdown,
+    timing: &str,
+) -> Result<String> {
     let grey = images.iter().filter(|i| i.channels == 1).count();
     let pixels: u64 = images
         .iter()
@@ -179,19 +193,8 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         a.dir.display(),
         output.display()
     );
-    o += &super::size_lines(&sizes, pixels);
-    o += &format!(
-        "  quality  mean PSNR {:.2} dB, worst {:.2} dB ({})\n",
-        mean, worst, images[worst_i].name
-    );
-    o += &format!(
-        "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), latents {:.1} s\n",
-        start.elapsed().as_secs_f64(),
-        rep.train.seconds,
-        rep.train.steps,
-        rep.train.steps as f64 / rep.train.seconds.max(1e-9),
-        rep.train.final_psnr,
-        rep.latent_seconds
-    );
-    super::emit(&o)
+    o += &super::size_lines(sizes, pixels);
+    o += &super::quality_line(pack, images)?;
+    o += timing;
+    Ok(o)
 }

@@ -1,13 +1,21 @@
 //! Argument definitions and dispatch.
+#[cfg(feature = "train")]
+mod add;
+mod compare;
 mod decode;
 #[cfg(feature = "train")]
 mod encode;
+mod extract;
 mod info;
+mod interpolate;
+mod sample;
+mod size;
 
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use gonpack::{Result, SizeBreakdown};
+use gonpack::io::{self, SourceImage};
+use gonpack::{Error, Result, SizeBreakdown};
 
 /// gonpack: a folder of images as one shared neural decoder plus a short latent per image.
 #[derive(Debug, Parser)]
@@ -22,10 +30,21 @@ enum Command {
     /// Train a decoder on every image under DIR and write one .gonpack file.
     #[cfg(feature = "train")]
     Encode(encode::EncodeArgs),
+    /// Encode the images under DIR against a pack's decoder and add them to the pack.
+    #[cfg(feature = "train")]
+    Add(add::AddArgs),
     /// Render the images of a pack as PNG files, at any resolution.
     Decode(decode::DecodeArgs),
+    /// Render one image of a pack, without decoding the others.
+    Extract(extract::ExtractArgs),
     /// Print a pack's header, sizes and index.
     Info(info::InfoArgs),
+    /// Render the path between two images' latents as one strip (spherical interpolation).
+    Interpolate(interpolate::InterpolateArgs),
+    /// New images from a Gaussian fitted to the pack's latents, as one grid.
+    Sample(sample::SampleArgs),
+    /// A contact sheet: originals, decoded images and a larger decoding, with PSNR.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs one parsed command line.
@@ -33,8 +52,14 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "train")]
         Command::Encode(a) => encode::run(a),
+        #[cfg(feature = "train")]
+        Command::Add(a) => add::run(a),
         Command::Decode(a) => decode::run(a),
+        Command::Extract(a) => extract::run(a),
         Command::Info(a) => info::run(a),
+        Command::Interpolate(a) => interpolate::run(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }
 
@@ -51,6 +76,47 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
     named.with_file_name(format!("{stem}{suffix}"))
+}
+
+/// Every image under `dir`, with warnings for skipped files unless `quiet`; none is an error.
+fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<SourceImage>> {
+    let (images, report) = io::read_folder(dir, skip_invalid)?;
+    if !quiet {
+        for p in &report.skipped_other {
+            eprintln!(
+                "gonpack: warning: skipping {} (not an image file)",
+                p.display()
+            );
+        }
+        for (p, why) in &report.skipped_invalid {
+            eprintln!("gonpack: warning: skipping {} ({why})", p.display());
+        }
+    }
+    if images.is_empty() {
+        return Err(Error::Usage(format!(
+            "no images found under {}",
+            dir.display()
+        )));
+    }
+    Ok(images)
+}
+
+/// `  quality  mean PSNR …, worst … (name)` for `images` as the pure-Rust renderer decodes
+/// them from `pack` (same order as its index).
+#[cfg(feature = "train")]
+fn quality_line(pack: &gonpack::Pack, images: &[SourceImage]) -> Result<String> {
+    let psnr = gonpack::metrics::pack_psnr(pack, images)?;
+    let mean = psnr.iter().sum::<f64>() / psnr.len().max(1) as f64;
+    let (worst_i, worst) = psnr
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, f64::NAN));
+    Ok(format!(
+        "  quality  mean PSNR {mean:.2} dB, worst {worst:.2} dB ({})\n",
+        images.get(worst_i).map_or("-", |i| i.name.as_str())
+    ))
 }
 
 /// Two summary lines: the size breakdown and the rate over `pixels` pixels.

@@ -8,8 +8,10 @@ use crate::consts::WEIGHTS_F16;
 use crate::error::{Error, Result};
 use crate::format::{is_plain_relative_path, ImageEntry, Pack};
 use crate::io::SourceImage;
+use crate::model::DecoderWeights;
 use crate::progress;
 use crate::quant::Quantiser;
+use tch::Device;
 
 /// Everything `encode` needs besides the images.
 #[derive(Debug, Clone)]
@@ -37,15 +39,7 @@ pub struct EncodeReport {
 
 /// Trains a decoder on `images` and returns the pack holding them all.
 pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, EncodeReport)> {
-    if images.is_empty() {
-        return Err(Error::Usage("no images to encode".into()));
-    }
-    if let Some(bad) = images.iter().find(|i| !is_plain_relative_path(&i.name)) {
-        return Err(Error::Usage(format!(
-            "image name {:?} cannot be stored",
-            bad.name
-        )));
-    }
+    check_names(images)?;
     let mut cfg = opts.train.clone();
     cfg.shape.channels = if images.iter().all(|i| i.channels == 1) {
         1
@@ -62,36 +56,166 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     if opts.weight_format == WEIGHTS_F16 {
         weights = weights.rounded_to_f16();
     }
-    let frozen = Siren::from_weights(&weights, cfg.device)?;
     let start = Instant::now();
-    let bar = progress::bar(images.len() as u64, "latents", opts.quiet);
-    let latents = derive_latents(&frozen, &data, opts.refine, &bar)?;
-    bar.finish_and_clear();
-    let d = cfg.shape.latent_dim;
-    let quant = Quantiser::fit(&latents, d, opts.bits)?;
-    let codes = latents
-        .chunks_exact(d)
-        .flat_map(|z| quant.quantise(z))
-        .collect();
-    let index = images
-        .iter()
-        .map(|i| ImageEntry {
-            name: i.name.clone(),
-            width: i.width,
-            height: i.height,
-            channels: i.channels,
-        })
-        .collect();
-    let pack = Pack {
-        decoder: weights,
-        quant,
-        codes,
-        index,
-        weight_format: opts.weight_format,
-    };
+    let latents = latents_for(&weights, images, opts.refine, cfg.device, opts.quiet)?;
+    let quant = Quantiser::fit(&latents, cfg.shape.latent_dim, opts.bits)?;
+    let pack = assemble(weights, opts.weight_format, quant, &latents, images);
     let report = EncodeReport {
         train: train_report,
         latent_seconds: start.elapsed().as_secs_f64(),
     };
     Ok((pack, report))
+}
+
+/// A new pack of `images` that reuses `base`'s decoder (frozen): latents only, quantised
+/// with ranges fitted to them.
+pub fn encode_with_decoder(
+    base: &Pack,
+    images: &[SourceImage],
+    bits: u8,
+    refine: usize,
+    device: Device,
+    quiet: bool,
+) -> Result<Pack> {
+    check_names(images)?;
+    let latents = latents_for(&base.decoder, images, refine, device, quiet)?;
+    let quant = Quantiser::fit(&latents, base.shape().latent_dim, bits)?;
+    Ok(assemble(
+        base.decoder.clone(),
+        base.weight_format,
+        quant,
+        &latents,
+        images,
+    ))
+}
+
+/// What [`add_images`] did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddReport {
+    /// Images appended at the end of the index.
+    pub added: usize,
+    /// Images that replaced one of the same name in place.
+    pub replaced: usize,
+    /// Latent values outside the pack's quantisation range, clamped to it.
+    pub clamped: usize,
+}
+
+/// Encodes `images` against `pack`'s frozen decoder and adds them to it. The pack's decoder,
+/// quantisation ranges and existing codes are unchanged, so every existing image decodes to
+/// the same pixels; new latent values outside the ranges are clamped (and counted). A name
+/// already in the pack is an error unless `replace`.
+pub fn add_images(
+    pack: &mut Pack,
+    images: &[SourceImage],
+    refine: usize,
+    replace: bool,
+    device: Device,
+    quiet: bool,
+) -> Result<AddReport> {
+    check_names(images)?;
+    let mut seen = std::collections::HashSet::new();
+    for img in images {
+        if !seen.insert(img.name.as_str()) {
+            return Err(Error::Usage(format!("{} given twice", img.name)));
+        }
+        if !replace && pack.find(&img.name).is_some() {
+            return Err(Error::Usage(format!(
+                "{} is already in the pack (use --replace to overwrite it)",
+                img.name
+            )));
+        }
+    }
+    let latents = latents_for(&pack.decoder, images, refine, device, quiet)?;
+    let d = pack.shape().latent_dim;
+    let mut report = AddReport::default();
+    for (img, z) in images.iter().zip(latents.chunks_exact(d)) {
+        report.clamped += z
+            .iter()
+            .enumerate()
+            .filter(|&(k, &v)| v < pack.quant.lo[k] || v > pack.quant.hi[k])
+            .count();
+        let codes = pack.quant.quantise(z);
+        let entry = entry_of(img);
+        match pack.find(&img.name) {
+            Some(i) => {
+                pack.codes[i * d..(i + 1) * d].copy_from_slice(&codes);
+                pack.index[i] = entry;
+                report.replaced += 1;
+            }
+            None => {
+                pack.codes.extend_from_slice(&codes);
+                pack.index.push(entry);
+                report.added += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn check_names(images: &[SourceImage]) -> Result<()> {
+    if images.is_empty() {
+        return Err(Error::Usage("no images to encode".into()));
+    }
+    if let Some(bad) = images.iter().find(|i| !is_plain_relative_path(&i.name)) {
+        return Err(Error::Usage(format!(
+            "image name {:?} cannot be stored",
+            bad.name
+        )));
+    }
+    Ok(())
+}
+
+/// Latents (`N x D`) of `images` against the frozen decoder `weights`: the gradient-origin
+/// step plus `refine` refinement steps. Colour images need an RGB decoder.
+pub fn latents_for(
+    weights: &DecoderWeights,
+    images: &[SourceImage],
+    refine: usize,
+    device: Device,
+    quiet: bool,
+) -> Result<Vec<f32>> {
+    let channels = weights.shape.channels as u8;
+    if let Some(img) = images.iter().find(|i| i.channels > channels) {
+        return Err(Error::Usage(format!(
+            "{} is a colour image; the decoder is grey",
+            img.name
+        )));
+    }
+    let siren = Siren::from_weights(weights, device)?;
+    let data = buckets(images, channels, device)?;
+    let bar = progress::bar(images.len() as u64, "latents", quiet);
+    let latents = derive_latents(&siren, &data, refine, &bar)?;
+    bar.finish_and_clear();
+    Ok(latents)
+}
+
+fn entry_of(img: &SourceImage) -> ImageEntry {
+    ImageEntry {
+        name: img.name.clone(),
+        width: img.width,
+        height: img.height,
+        channels: img.channels,
+    }
+}
+
+/// A pack from a decoder, quantiser and unquantised latents (`N x D`) of `images`.
+fn assemble(
+    decoder: DecoderWeights,
+    weight_format: u8,
+    quant: Quantiser,
+    latents: &[f32],
+    images: &[SourceImage],
+) -> Pack {
+    let d = decoder.shape.latent_dim;
+    let codes = latents
+        .chunks_exact(d)
+        .flat_map(|z| quant.quantise(z))
+        .collect();
+    Pack {
+        decoder,
+        quant,
+        codes,
+        index: images.iter().map(entry_of).collect(),
+        weight_format,
+    }
 }

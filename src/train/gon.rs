@@ -7,10 +7,11 @@
 use indicatif::ProgressBar;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::data::{Bucket, Rng};
+use super::data::Bucket;
 use super::siren::Siren;
 use crate::error::{Error, Result};
 use crate::model::ModelShape;
+use crate::rng::Rng;
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone)]

@@ -4,7 +4,9 @@ pub mod encode;
 pub mod gon;
 pub mod siren;
 
-pub use encode::{encode, EncodeOptions, EncodeReport};
+pub use encode::{
+    add_images, encode, encode_with_decoder, latents_for, AddReport, EncodeOptions, EncodeReport,
+};
 pub use gon::{TrainConfig, TrainReport};
 pub use siren::Siren;
 

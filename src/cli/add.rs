@@ -1,0 +1,64 @@
+//! `gonpack add`.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use gonpack::{train, Limits, Pack, Result};
+
+/// Arguments of `add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The pack to extend (rewritten atomically).
+    pack: PathBuf,
+    /// Folder of new images (walked recursively, in sorted order).
+    dir: PathBuf,
+    /// Replace images whose name is already in the pack instead of failing.
+    #[arg(long)]
+    replace: bool,
+    /// Extra gradient steps per latent with the decoder frozen.
+    #[arg(long, default_value_t = 5)]
+    refine: usize,
+    /// cpu, cuda or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Skip images that fail to decode instead of stopping.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// No progress bars or warnings.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(a: AddArgs) -> Result<()> {
+    let start = Instant::now();
+    let device = train::parse_device(&a.device)?;
+    let images = super::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
+    let report = train::add_images(&mut pack, &images, a.refine, a.replace, device, a.quiet)
+        .map_err(|e| e.in_file(&a.dir))?;
+    let sizes = pack.write(&a.pack)?;
+    let pixels: u64 = pack
+        .index
+        .iter()
+        .map(|e| u64::from(e.width) * u64::from(e.height))
+        .sum();
+    let mut o = format!(
+        "added {} and replaced {} images from {} into {} (now {} images)\n",
+        report.added,
+        report.replaced,
+        a.dir.display(),
+        a.pack.display(),
+        pack.len()
+    );
+    o += &super::size_lines(&sizes, pixels);
+    o += &super::quality_line(&pack, &images)?.replace("quality ", "new     ");
+    if report.clamped > 0 {
+        o += &format!(
+            "  note     {} of {} new latent values fell outside the pack's quantisation ranges and were clamped\n",
+            report.clamped,
+            images.len() * pack.shape().latent_dim
+        );
+    }
+    o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
+    super::emit(&o)
+}

@@ -1,0 +1,101 @@
+//! `gonpack compare`.
+use std::path::PathBuf;
+
+use clap::Args;
+use gonpack::metrics::psnr_u8;
+use gonpack::sheet::{Canvas, GLYPH};
+use gonpack::{Error, Limits, Reader, Result};
+
+use super::interpolate::GAP;
+
+/// Arguments of `compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The pack.
+    pack: PathBuf,
+    /// Folder holding the original images (the one that was encoded).
+    dir: PathBuf,
+    /// Output PNG [default: PACK without extension, plus "-compare.png"].
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Enlargement of the panels: originals and stored-size decodes are blown up with
+    /// nearest-neighbour pixels, the third panel is decoded at this scale.
+    #[arg(long, default_value_t = 4)]
+    zoom: u32,
+    /// At most this many images (the first ones of the pack found in DIR).
+    #[arg(long, default_value_t = 16)]
+    limit: usize,
+}
+
+/// Scale of the label font.
+const FONT: u32 = 2;
+
+pub fn run(a: CompareArgs) -> Result<()> {
+    if a.zoom == 0 || a.zoom > 16 {
+        return Err(Error::Usage("--zoom must be 1 to 16".into()));
+    }
+    let mut reader = Reader::open(&a.pack, Limits::default())?;
+    let originals = super::read_images(&a.dir, false, false)?;
+    let mut rows = Vec::new();
+    for img in originals {
+        if rows.len() == a.limit {
+            break;
+        }
+        if let Some(i) = reader.find(&img.name)? {
+            rows.push((i, img));
+        }
+    }
+    if rows.is_empty() {
+        return Err(Error::Usage(format!(
+            "no image of {} is in {}",
+            a.dir.display(),
+            a.pack.display()
+        )));
+    }
+    let z = a.zoom;
+    let panel_w = rows.iter().map(|(_, img)| img.width).max().unwrap_or(1) * z;
+    let label_w = Canvas::text_width("00.00 dB", FONT) + 2 * GAP;
+    let header = (GLYPH.1 + 2) * FONT;
+    let height: u32 = header
+        + rows
+            .iter()
+            .map(|(_, img)| img.height * z + GAP)
+            .sum::<u32>();
+    let mut sheet = Canvas::new(3 * (panel_w + GAP) + label_w, height, 255);
+    let black = [0; 3];
+    sheet.text(panel_w + GAP, 0, "1x", FONT, black);
+    sheet.text(2 * (panel_w + GAP), 0, &format!("{z}x"), FONT, black);
+    let mut table = String::new();
+    let (mut y, mut sum) = (header, 0.0);
+    for (i, img) in &rows {
+        let (w, h, c) = (img.width, img.height, img.channels);
+        let stored = reader.render(*i, w, h)?.into_bytes();
+        let large = reader.render(*i, w * z, h * z)?.into_bytes();
+        let psnr = psnr_u8(&stored, &img.pixels);
+        sum += psnr;
+        sheet.paste(0, y, w, h, c, &img.pixels, z);
+        sheet.paste(panel_w + GAP, y, w, h, c, &stored, z);
+        sheet.paste(2 * (panel_w + GAP), y, w * z, h * z, c, &large, 1);
+        let label = format!("{psnr:.2} dB");
+        sheet.text(
+            3 * (panel_w + GAP) + GAP,
+            y + (h * z).saturating_sub(GLYPH.1 * FONT) / 2,
+            &label,
+            FONT,
+            black,
+        );
+        table += &format!("  {psnr:6.2} dB  {}\n", img.name);
+        y += h * z + GAP;
+    }
+    let output = a
+        .output
+        .clone()
+        .unwrap_or_else(|| super::sibling(&a.pack, "-compare.png"));
+    sheet.save(&output)?;
+    super::emit(&format!(
+        "{} images (original | decoded | decoded at {z}x), mean PSNR {:.2} dB -> {}\n{table}",
+        rows.len(),
+        sum / rows.len() as f64,
+        output.display()
+    ))
+}

@@ -1,0 +1,65 @@
+//! `gonpack interpolate`.
+use std::path::PathBuf;
+
+use clap::Args;
+use gonpack::latent_space::slerp;
+use gonpack::sheet::Canvas;
+use gonpack::{Error, Reader, Result};
+
+/// Arguments of `interpolate`.
+#[derive(Debug, Args)]
+pub struct InterpolateArgs {
+    /// The pack.
+    pack: PathBuf,
+    /// Name of the first image.
+    a: String,
+    /// Name of the last image.
+    b: String,
+    /// Frames in the strip, both ends included.
+    #[arg(long, default_value_t = 8)]
+    steps: u32,
+    /// Output PNG [default: PACK without extension, plus "-interpolate.png"].
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    size: super::size::SizeArgs,
+}
+
+/// Pixels between frames of strips and grids.
+pub const GAP: u32 = 2;
+
+pub fn run(a: InterpolateArgs) -> Result<()> {
+    if a.steps < 2 {
+        return Err(Error::Usage("--steps must be at least 2".into()));
+    }
+    let mut reader = Reader::open(&a.pack, a.size.limits())?;
+    let mut find = |name: &str| {
+        reader
+            .find(name)?
+            .ok_or_else(|| Error::Usage(format!("{name:?}: no such image in {}", a.pack.display())))
+    };
+    let (ia, ib) = (find(&a.a)?, find(&a.b)?);
+    let (ea, eb) = (reader.index()?[ia].clone(), reader.index()?[ib].clone());
+    let (w, h) = a.size.target(&ea.name, ea.width, ea.height, 2.0)?;
+    let channels = ea.channels.max(eb.channels);
+    let (za, zb) = (reader.latent(ia)?, reader.latent(ib)?);
+    let renderer = reader.renderer()?;
+    let mut strip = Canvas::new(a.steps * (w + GAP) - GAP, h, 255);
+    for k in 0..a.steps {
+        let z = slerp(&za, &zb, k as f32 / (a.steps - 1) as f32);
+        let frame = renderer.render(&z, w, h, channels)?;
+        strip.paste(k * (w + GAP), 0, w, h, channels, &frame, 1);
+    }
+    let output = a
+        .output
+        .clone()
+        .unwrap_or_else(|| super::sibling(&a.pack, "-interpolate.png"));
+    strip.save(&output)?;
+    super::emit(&format!(
+        "{} frames of {w}x{h} from {} to {} -> {}\n",
+        a.steps,
+        ea.name,
+        eb.name,
+        output.display()
+    ))
+}

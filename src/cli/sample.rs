@@ -1,0 +1,91 @@
+//! `gonpack sample`.
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use clap::Args;
+use gonpack::latent_space::Gaussian;
+use gonpack::rng::Rng;
+use gonpack::sheet::Canvas;
+use gonpack::{Error, Reader, Result};
+
+use super::interpolate::GAP;
+
+/// Arguments of `sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The pack.
+    pack: PathBuf,
+    /// Number of new images.
+    #[arg(short, default_value_t = 16)]
+    n: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output PNG grid [default: PACK without extension, plus "-samples.png"].
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    size: super::size::SizeArgs,
+}
+
+pub fn run(a: SampleArgs) -> Result<()> {
+    if a.n == 0 {
+        return Err(Error::Usage("-n must be positive".into()));
+    }
+    let mut reader = Reader::open(&a.pack, a.size.limits())?;
+    if reader.is_empty() {
+        return Err(Error::Usage(format!("{} holds no image", a.pack.display())));
+    }
+    // Samples take the most common stored size, grey when every image is grey.
+    let mut counts: HashMap<(u32, u32), usize> = HashMap::new();
+    for e in reader.index()? {
+        *counts.entry((e.width, e.height)).or_default() += 1;
+    }
+    let (&(sw, sh), _) = counts
+        .iter()
+        .max_by_key(|&(&size, &n)| (n, std::cmp::Reverse(size)))
+        .expect("non-empty");
+    let channels = reader
+        .index()?
+        .iter()
+        .map(|e| e.channels)
+        .max()
+        .unwrap_or(1);
+    let (w, h) = a.size.target("sample", sw, sh, 2.0)?;
+    let d = reader.shape().latent_dim;
+    let mut latents = Vec::with_capacity(reader.len() * d);
+    for i in 0..reader.len() {
+        latents.extend(reader.latent(i)?);
+    }
+    let gaussian = Gaussian::fit(&latents, d);
+    let fitted = reader.len();
+    let renderer = reader.renderer()?;
+    let cols = (f64::from(a.n).sqrt().ceil() as u32).max(1);
+    let rows = a.n.div_ceil(cols);
+    let mut grid = Canvas::new(cols * (w + GAP) - GAP, rows * (h + GAP) - GAP, 255);
+    let mut rng = Rng::new(a.seed);
+    for k in 0..a.n {
+        let z = gaussian.sample(&mut rng);
+        let picture = renderer.render(&z, w, h, channels)?;
+        grid.paste(
+            (k % cols) * (w + GAP),
+            (k / cols) * (h + GAP),
+            w,
+            h,
+            channels,
+            &picture,
+            1,
+        );
+    }
+    let output = a
+        .output
+        .clone()
+        .unwrap_or_else(|| super::sibling(&a.pack, "-samples.png"));
+    grid.save(&output)?;
+    super::emit(&format!(
+        "{} samples of {w}x{h} from a Gaussian fitted to {} latents -> {}\n",
+        a.n,
+        fitted,
+        output.display()
+    ))
+}

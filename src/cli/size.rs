@@ -1,0 +1,77 @@
+//! Output-size options shared by the commands that render: `--scale`, `--size`, `--max-pixels`.
+use clap::Args;
+use gonpack::{Error, Limits, Result};
+
+/// How large to render.
+#[derive(Debug, Clone, Args)]
+pub struct SizeArgs {
+    /// Scale every image by this factor (1 = stored size).
+    #[arg(long, conflicts_with = "size")]
+    scale: Option<f64>,
+    /// Render at exactly WIDTHxHEIGHT.
+    #[arg(long, value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Largest output image, in pixels.
+    #[arg(long, default_value_t = Limits::default().max_render_pixels)]
+    max_pixels: u64,
+}
+
+fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got {s:?}"))?;
+    let w: u32 = w.parse().map_err(|_| format!("bad width in {s:?}"))?;
+    let h: u32 = h.parse().map_err(|_| format!("bad height in {s:?}"))?;
+    if w == 0 || h == 0 {
+        return Err("width and height must be positive".into());
+    }
+    Ok((w, h))
+}
+
+impl SizeArgs {
+    /// Reader limits with `--max-pixels` applied.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_render_pixels: self.max_pixels,
+            ..Limits::default()
+        }
+    }
+
+    /// Output size for an image stored at `width x height` (`default_scale` when neither
+    /// `--scale` nor `--size` is given), checked against `--max-pixels`; `name` is for the
+    /// error message.
+    pub fn target(
+        &self,
+        name: &str,
+        width: u32,
+        height: u32,
+        default_scale: f64,
+    ) -> Result<(u32, u32)> {
+        let (w, h) = match self.size {
+            Some(s) => s,
+            None => {
+                let f = self.scale.unwrap_or(default_scale);
+                if !(f.is_finite() && f > 0.0) {
+                    return Err(Error::Usage(format!(
+                        "--scale must be a positive number, got {f}"
+                    )));
+                }
+                let dim = |v: u32| -> Result<u32> {
+                    let out = (f64::from(v) * f).round().max(1.0);
+                    if out > f64::from(u32::MAX) {
+                        return Err(Error::Limits(format!(
+                            "{name}: --scale {f:.3e} gives a side over 2^32 pixels"
+                        )));
+                    }
+                    Ok(out as u32)
+                };
+                (dim(width)?, dim(height)?)
+            }
+        };
+        self.limits().check_render(w, h).map_err(|err| match err {
+            Error::Limits(m) => Error::Limits(format!("{name}: {m} (raise it with --max-pixels)")),
+            other => other,
+        })?;
+        Ok((w, h))
+    }
+}

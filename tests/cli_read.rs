@@ -1,0 +1,148 @@
+//! The reading commands of the `gonpack` binary on the committed test pack: extract,
+//! interpolate, sample, compare. Needs no libtorch.
+#![cfg(feature = "cli")]
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use gonpack::{Limits, Reader};
+
+/// Runs gonpack; panics with its output unless it succeeds.
+fn gonpack_ok(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gonpack"))
+        .args(args)
+        .output()
+        .expect("run gonpack");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "gonpack {args:?}: {log}");
+    log
+}
+
+fn png(path: &Path) -> image::DynamicImage {
+    image::open(path).unwrap()
+}
+
+fn pack() -> String {
+    common::small_pack_path().to_str().unwrap().to_owned()
+}
+
+#[test]
+fn extract_renders_one_image_exactly_as_the_reader_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("five.png");
+    gonpack_ok(&[
+        "extract",
+        &pack(),
+        "00000_5.png",
+        "--scale",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let mut reader = Reader::open(common::small_pack_path(), Limits::default()).unwrap();
+    assert_eq!(png(&out), reader.render(0, 84, 84).unwrap());
+    // An unknown name is a usage error (exit 2).
+    let status = Command::new(env!("CARGO_BIN_EXE_gonpack"))
+        .args(["extract", &pack(), "nope.png"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn interpolation_strip_starts_and_ends_at_the_two_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("strip.png");
+    let args = [
+        "interpolate",
+        &pack(),
+        "00000_5.png",
+        "00001_0.png",
+        "--steps",
+        "5",
+    ];
+    gonpack_ok(&[&args[..], &["--scale", "1", "-o", out.to_str().unwrap()]].concat());
+    let strip = png(&out).into_luma8();
+    assert_eq!(strip.dimensions(), (5 * 30 - 2, 28));
+    let mut reader = Reader::open(common::small_pack_path(), Limits::default()).unwrap();
+    let frame = |k: u32| image::imageops::crop_imm(&strip, k * 30, 0, 28, 28).to_image();
+    assert_eq!(
+        frame(0).as_raw(),
+        reader.render(0, 28, 28).unwrap().as_bytes()
+    );
+    assert_eq!(
+        frame(4).as_raw(),
+        reader.render(1, 28, 28).unwrap().as_bytes()
+    );
+    assert_ne!(frame(2), frame(0));
+    assert_ne!(frame(2), frame(4));
+}
+
+#[test]
+fn samples_are_distinct_and_reproducible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.png"), tmp.path().join("b.png"));
+    for out in [&a, &b] {
+        gonpack_ok(&[
+            "sample",
+            &pack(),
+            "-n",
+            "6",
+            "--seed",
+            "3",
+            "--scale",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+    }
+    let grid = png(&a).into_luma8();
+    assert_eq!(
+        grid.dimensions(),
+        (3 * 30 - 2, 2 * 30 - 2),
+        "3 columns, 2 rows"
+    );
+    assert_eq!(grid, png(&b).into_luma8(), "same seed, same picture");
+    let tile =
+        |k: u32| image::imageops::crop_imm(&grid, (k % 3) * 30, (k / 3) * 30, 28, 28).to_image();
+    for k in 1..6 {
+        assert_ne!(tile(k), tile(0), "sample {k} repeats sample 0");
+    }
+}
+
+#[test]
+fn compare_sheet_reports_the_psnr_of_each_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sheet.png");
+    let corpus = common::corpus().join("mnist");
+    let log = gonpack_ok(&[
+        "compare",
+        &pack(),
+        corpus.to_str().unwrap(),
+        "--limit",
+        "4",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(log.contains("4 images"), "{log}");
+    // The PSNR printed for the first image is the one the reader gives.
+    let originals = common::corpus_images("mnist", 1);
+    let mut reader = Reader::open(common::small_pack_path(), Limits::default()).unwrap();
+    let decoded = reader.render(0, 28, 28).unwrap();
+    let psnr = gonpack::metrics::psnr_u8(decoded.as_bytes(), &originals[0].pixels);
+    assert!(
+        log.contains(&format!("{psnr:6.2} dB  00000_5.png")),
+        "{psnr:.2} not in {log}"
+    );
+    let sheet = png(&out);
+    assert_eq!(
+        sheet.height(),
+        14 + 4 * (4 * 28 + 2),
+        "header plus four rows of 4x panels"
+    );
+}
