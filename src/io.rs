@@ -81,7 +81,7 @@ pub struct FolderReport {
     pub skipped_invalid: Vec<(PathBuf, String)>,
 }
 
-/// Reads every image under `dir` (recursively, sorted by path).
+/// Reads every image under `dir` (recursively, sorted by path, following symbolic links).
 ///
 /// Files whose extension no image format claims are skipped and reported. An image file that
 /// fails to decode is an error naming it, unless `skip_invalid` is set.
@@ -91,7 +91,10 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
     }
     let mut images = Vec::new();
     let mut report = FolderReport::default();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
             Error::io(path, e.into())

@@ -203,3 +203,22 @@ fn adding_images_leaves_existing_ones_bit_for_bit_unchanged() {
     let r = add_images(&mut pack, &new[..1], 5, true, Device::Cpu, true).unwrap();
     assert_eq!((r.added, r.replaced, pack.len()), (0, 1, 72));
 }
+
+#[test]
+fn cuda_device_works_or_is_refused_clearly() {
+    if tch::Cuda::is_available() {
+        // A GPU and a CUDA libtorch: a short encode on it must train like the CPU one.
+        let images = common::corpus_images("mnist", 32);
+        let mut opts = options(200);
+        opts.train.device = Device::Cuda(0);
+        let (pack, _) = encode(&images, &opts).unwrap();
+        let psnr = mean(&pack_psnr(&pack, &images).unwrap());
+        assert!(psnr > 12.0, "cuda encode reached {psnr:.2} dB");
+    } else {
+        eprintln!("no CUDA GPU here: checking the refusal only");
+        match gonpack::train::parse_device("cuda") {
+            Err(gonpack::Error::Usage(m)) => assert!(m.contains("no CUDA GPU"), "{m}"),
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+}

@@ -117,10 +117,11 @@ pub fn train(
         if cfg.log_every > 0 && (step + 1) % cfg.log_every == 0 {
             bar.suspend(|| {
                 eprintln!(
-                    "step {:>6}: batch PSNR {:.2} dB, mean step size {:.4}",
+                    "step {:>6}: loss {mse:.5}, batch PSNR {:.2} dB, mean step size {:.4}, {:.1} steps/s",
                     step + 1,
                     crate::metrics::psnr_from_mse(mse),
-                    siren.step().mean(Kind::Float).double_value(&[])
+                    siren.step().mean(Kind::Float).double_value(&[]),
+                    (step + 1) as f64 / start.elapsed().as_secs_f64()
                 )
             });
         }
