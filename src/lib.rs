@@ -4,10 +4,6 @@
 //! Origin Networks, plus a short quantised latent `z` per image. Because `F` takes continuous
 //! coordinates, every image renders at any resolution.
 //!
-//! Layers: [`format`] (the container), [`render`] (pure-Rust decoding) and the helpers below
-//! need no libtorch; [`train`] (feature `train`, on by default) trains decoders and derives
-//! latents with tch.
-//!
 //! Reading needs only [`Reader`]: open a pack from a path, a byte slice or any
 //! `Read + Seek`, look at its header and index, and render any image at any size into your
 //! own buffer or an [`image::DynamicImage`]. Nothing is decoded before it is asked for, and
@@ -25,6 +21,10 @@
 //! # let _ = name;
 //! # Ok::<(), gonpack::Error>(())
 //! ```
+//!
+//! Layers: [`mod@format`] (the container), [`render`] (pure-Rust decoding) and the helpers below
+//! need no libtorch; `train` (feature `train`, on by default) trains decoders and derives
+//! latents with tch.
 pub mod consts;
 pub mod coords;
 pub mod error;

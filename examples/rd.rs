@@ -1,0 +1,612 @@
+//! Rate–distortion benchmark: gonpack against standard codecs on the same test images.
+//!
+//! ```sh
+//! cargo run --release --example rd -- --train ../shared/datasets/mnist-train-10k \
+//!     --test ../shared/datasets/mnist-test-1k [--out out/rd] [--steps N] [--sr]
+//! ```
+//!
+//! Trains one decoder on `--train`, encodes `--test` against it (frozen) at several operating
+//! points (refinement steps x bits), and codes the same test images with PNG, zstd -19 and
+//! xz -9e of the raw pixel array, JPEG and WebP (libwebp) per image and as one mosaic. Prints a
+//! markdown table (also `OUT/rd.md`) and writes `OUT/rd.svg` (PSNR against bits per pixel).
+//! `--sr` adds the super-resolution rows: train and encode at half resolution, decode at
+//! twice the size, against bicubic upsampling. Test images must all have one size.
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use gonpack::io::{read_folder, SourceImage};
+use gonpack::metrics::psnr_u8;
+use gonpack::quant::Quantiser;
+use gonpack::render::Renderer;
+use gonpack::train::{encode, latents_for, EncodeOptions, TrainConfig};
+use gonpack::{consts, ModelShape, Pack};
+use image::{DynamicImage, ImageFormat};
+
+/// One line of the table.
+struct Row {
+    codec: String,
+    setting: String,
+    /// Bits per pixel of what is stored per image set (for gonpack: latents and index).
+    bpp: f64,
+    /// gonpack only: bits per pixel including the decoder.
+    bpp_with_decoder: Option<f64>,
+    psnr: f64,
+    encode_s: f64,
+    decode_s: f64,
+}
+
+struct Args {
+    train: PathBuf,
+    test: PathBuf,
+    out: PathBuf,
+    steps: Option<usize>,
+    sr: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let (mut train, mut test, mut out, mut steps, mut sr) =
+        (None, None, PathBuf::from("out/rd"), None, false);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--train" => train = Some(PathBuf::from(value()?)),
+            "--test" => test = Some(PathBuf::from(value()?)),
+            "--out" => out = PathBuf::from(value()?),
+            "--steps" => steps = Some(value()?.parse().map_err(|e| format!("--steps: {e}"))?),
+            "--sr" => sr = true,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Args {
+        train: train.ok_or("--train DIR is required")?,
+        test: test.ok_or("--test DIR is required")?,
+        out,
+        steps,
+        sr,
+    })
+}
+
+fn main() -> ExitCode {
+    match parse_args().and_then(|a| run(&a).map_err(|e| e.to_string())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rd: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let (train, _) = read_folder(&a.train, false)?;
+    let (test, _) = read_folder(&a.test, false)?;
+    let (w, h, c) = (test[0].width, test[0].height, test[0].channels);
+    if test
+        .iter()
+        .any(|i| (i.width, i.height, i.channels) != (w, h, c))
+    {
+        return Err("test images must all have the same size and channels".into());
+    }
+    let pixels = test.len() as f64 * f64::from(w * h);
+    let mut rows = gonpack_rows(&train, &test, a.steps, pixels, "gonpack")?;
+    rows.extend(lossless_rows(&test, pixels)?);
+    for q in [5u8, 10, 20, 30, 50, 75] {
+        rows.push(jpeg_row(&test, q, false, pixels)?);
+        rows.push(jpeg_row(&test, q, true, pixels)?);
+    }
+    for q in [2.0f32, 10.0, 25.0, 50.0, 75.0] {
+        rows.push(webp_row(&test, q, false, pixels)?);
+        rows.push(webp_row(&test, q, true, pixels)?);
+    }
+    if a.sr {
+        rows.extend(super_resolution_rows(&train, &test, a.steps)?);
+    }
+    let table = markdown(&rows, &a.train, &a.test, test.len());
+    print!("{table}");
+    std::fs::create_dir_all(&a.out)?;
+    std::fs::write(a.out.join("rd.md"), &table)?;
+    std::fs::write(a.out.join("rd.svg"), svg(&rows))?;
+    eprintln!("wrote {}/rd.md and rd.svg", a.out.display());
+    Ok(())
+}
+
+/// Default encode options with `steps` (one per training image, 1000..=3000, if `None`).
+fn options(n_train: usize, steps: Option<usize>) -> EncodeOptions {
+    EncodeOptions {
+        train: TrainConfig {
+            shape: ModelShape {
+                channels: 3,
+                latent_dim: 32,
+                hidden: 64,
+                layers: 3,
+                modulated: 3,
+                w0_first: 30.0,
+                w0_hidden: 30.0,
+            },
+            steps: steps.unwrap_or(n_train.clamp(1000, 3000)),
+            batch: 32,
+            lr: 2e-3,
+            pixels: 256,
+            step_init: 1.0,
+            seed: 0,
+            device: tch::Device::Cpu,
+            log_every: 0,
+        },
+        bits: 8,
+        refine: 0,
+        weight_format: consts::WEIGHTS_F16,
+        quiet: false,
+    }
+}
+
+/// Trains on `train`, then encodes `test` with the frozen decoder at refine x bits points.
+fn gonpack_rows(
+    train: &[SourceImage],
+    test: &[SourceImage],
+    steps: Option<usize>,
+    pixels: f64,
+    codec: &str,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let (trained, _) = encode(train, &options(train.len(), steps))?;
+    eprintln!("{codec}: trained in {:.1} s", t.elapsed().as_secs_f64());
+    let decoder = trained.decoder;
+    let d = decoder.shape.latent_dim;
+    let renderer = Renderer::new(&decoder);
+    let mut rows = Vec::new();
+    for refine in [0usize, 5, 20] {
+        let t = Instant::now();
+        let latents = latents_for(&decoder, test, refine, tch::Device::Cpu, true)?;
+        let derive_s = t.elapsed().as_secs_f64();
+        for bits in [4u8, 5, 6, 8] {
+            let quant = Quantiser::fit(&latents, d, bits)?;
+            let codes = latents
+                .chunks_exact(d)
+                .flat_map(|z| quant.quantise(z))
+                .collect();
+            let pack = Pack {
+                decoder: decoder.clone(),
+                quant,
+                codes,
+                index: test
+                    .iter()
+                    .map(|i| gonpack::ImageEntry {
+                        name: i.name.clone(),
+                        width: i.width,
+                        height: i.height,
+                        channels: i.channels,
+                    })
+                    .collect(),
+                weight_format: consts::WEIGHTS_F16,
+            };
+            let (_, sizes) = pack.to_bytes()?;
+            let t = Instant::now();
+            let decoded: Vec<Vec<u8>> = (0..pack.len())
+                .map(|i| {
+                    renderer.render(
+                        &pack.latent(i),
+                        test[i].width,
+                        test[i].height,
+                        test[i].channels,
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+            let decode_s = t.elapsed().as_secs_f64();
+            let psnr = mean_psnr(decoded.iter().map(Vec::as_slice), test);
+            rows.push(Row {
+                codec: codec.into(),
+                setting: format!("latent {d}, {bits} bits, refine {refine}"),
+                bpp: (sizes.latents + sizes.index) as f64 * 8.0 / pixels,
+                bpp_with_decoder: Some(sizes.total() as f64 * 8.0 / pixels),
+                psnr,
+                encode_s: derive_s,
+                decode_s,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+fn mean_psnr<'a>(decoded: impl Iterator<Item = &'a [u8]>, originals: &[SourceImage]) -> f64 {
+    let v: Vec<f64> = decoded
+        .zip(originals)
+        .map(|(d, o)| psnr_u8(d, &o.pixels))
+        .collect();
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn dynamic(width: u32, height: u32, channels: u8, pixels: Vec<u8>) -> DynamicImage {
+    if channels == 1 {
+        DynamicImage::ImageLuma8(image::GrayImage::from_raw(width, height, pixels).unwrap())
+    } else {
+        DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, pixels).unwrap())
+    }
+}
+
+/// All test images tiled into one picture, `cols` per row, and the tile size.
+fn mosaic(test: &[SourceImage]) -> (SourceImage, u32) {
+    let (w, h, c) = (test[0].width, test[0].height, usize::from(test[0].channels));
+    let cols = (test.len() as f64).sqrt().ceil() as u32;
+    let rows = (test.len() as u32).div_ceil(cols);
+    let (mw, mh) = (cols * w, rows * h);
+    let mut pixels = vec![0u8; (mw * mh) as usize * c];
+    for (k, img) in test.iter().enumerate() {
+        let (x0, y0) = ((k as u32 % cols) * w, (k as u32 / cols) * h);
+        for y in 0..h {
+            let src = &img.pixels[(y * w) as usize * c..((y + 1) * w) as usize * c];
+            let at = (((y0 + y) * mw + x0) as usize) * c;
+            pixels[at..at + src.len()].copy_from_slice(src);
+        }
+    }
+    let m = SourceImage {
+        name: "mosaic".into(),
+        width: mw,
+        height: mh,
+        channels: c as u8,
+        pixels,
+    };
+    (m, cols)
+}
+
+/// The tiles of a decoded mosaic, back in image order.
+fn unmosaic(decoded: &[u8], test: &[SourceImage], cols: u32) -> Vec<Vec<u8>> {
+    let (w, h, c) = (test[0].width, test[0].height, usize::from(test[0].channels));
+    let mw = cols * w;
+    (0..test.len())
+        .map(|k| {
+            let (x0, y0) = ((k as u32 % cols) * w, (k as u32 / cols) * h);
+            (0..h)
+                .flat_map(|y| {
+                    let at = (((y0 + y) * mw + x0) as usize) * c;
+                    decoded[at..at + w as usize * c].to_vec()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Codes each image (or the mosaic) with `enc`, decodes with `dec`; one table row.
+fn lossy_row(
+    test: &[SourceImage],
+    as_mosaic: bool,
+    pixels: f64,
+    codec: &str,
+    setting: String,
+    enc: impl Fn(&SourceImage) -> Vec<u8>,
+    dec: impl Fn(&[u8], &SourceImage) -> Vec<u8>,
+) -> Row {
+    let t = Instant::now();
+    let (inputs, cols) = if as_mosaic {
+        let (m, cols) = mosaic(test);
+        (vec![m], cols)
+    } else {
+        (test.to_vec(), 0)
+    };
+    let coded: Vec<Vec<u8>> = inputs.iter().map(&enc).collect();
+    let encode_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let decoded: Vec<Vec<u8>> = coded.iter().zip(&inputs).map(|(b, i)| dec(b, i)).collect();
+    let decode_s = t.elapsed().as_secs_f64();
+    let tiles = if as_mosaic {
+        unmosaic(&decoded[0], test, cols)
+    } else {
+        decoded
+    };
+    Row {
+        codec: format!("{codec} {}", if as_mosaic { "mosaic" } else { "per image" }),
+        setting,
+        bpp: coded.iter().map(Vec::len).sum::<usize>() as f64 * 8.0 / pixels,
+        bpp_with_decoder: None,
+        psnr: mean_psnr(tiles.iter().map(Vec::as_slice), test),
+        encode_s,
+        decode_s,
+    }
+}
+
+/// Decodes `bytes` with the image crate and returns samples with `like`'s channel count.
+fn decode_with_image(bytes: &[u8], format: ImageFormat, like: &SourceImage) -> Vec<u8> {
+    let img = image::load_from_memory_with_format(bytes, format).expect("own output decodes");
+    if like.channels == 1 {
+        img.into_luma8().into_raw()
+    } else {
+        img.into_rgb8().into_raw()
+    }
+}
+
+fn jpeg_row(
+    test: &[SourceImage],
+    q: u8,
+    as_mosaic: bool,
+    pixels: f64,
+) -> Result<Row, Box<dyn std::error::Error>> {
+    Ok(lossy_row(
+        test,
+        as_mosaic,
+        pixels,
+        "JPEG",
+        format!("quality {q}"),
+        |img| {
+            let mut out = Vec::new();
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q);
+            dynamic(img.width, img.height, img.channels, img.pixels.clone())
+                .write_with_encoder(enc)
+                .expect("JPEG encodes");
+            out
+        },
+        |bytes, like| decode_with_image(bytes, ImageFormat::Jpeg, like),
+    ))
+}
+
+fn webp_row(
+    test: &[SourceImage],
+    q: f32,
+    as_mosaic: bool,
+    pixels: f64,
+) -> Result<Row, Box<dyn std::error::Error>> {
+    Ok(lossy_row(
+        test,
+        as_mosaic,
+        pixels,
+        "WebP",
+        format!("quality {q}"),
+        |img| {
+            // libwebp codes RGB; grey images go in as R = G = B.
+            let rgb = img.samples_as(3);
+            webp::Encoder::from_rgb(&rgb, img.width, img.height)
+                .encode(q)
+                .to_vec()
+        },
+        |bytes, like| decode_with_image(bytes, ImageFormat::WebP, like),
+    ))
+}
+
+/// PNG per image (best compression), zstd -19 and xz -9e of the raw sample array.
+fn lossless_rows(
+    test: &[SourceImage],
+    pixels: f64,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let row = |codec: &str, setting: &str, bytes: usize, encode_s: f64| Row {
+        codec: codec.into(),
+        setting: setting.into(),
+        bpp: bytes as f64 * 8.0 / pixels,
+        bpp_with_decoder: None,
+        psnr: f64::INFINITY,
+        encode_s,
+        decode_s: f64::NAN,
+    };
+    let mut rows = Vec::new();
+    let t = Instant::now();
+    let mut png_bytes = 0;
+    for img in test {
+        let mut out = Vec::new();
+        let enc = image::codecs::png::PngEncoder::new_with_quality(
+            &mut out,
+            image::codecs::png::CompressionType::Best,
+            image::codecs::png::FilterType::Adaptive,
+        );
+        dynamic(img.width, img.height, img.channels, img.pixels.clone()).write_with_encoder(enc)?;
+        png_bytes += out.len();
+    }
+    rows.push(row(
+        "PNG per image",
+        "lossless, best",
+        png_bytes,
+        t.elapsed().as_secs_f64(),
+    ));
+    let raw: Vec<u8> = test.iter().flat_map(|i| i.pixels.iter().copied()).collect();
+    let t = Instant::now();
+    let z = zstd::bulk::compress(&raw, 19)?;
+    rows.push(row(
+        "zstd raw array",
+        "-19",
+        z.len(),
+        t.elapsed().as_secs_f64(),
+    ));
+    let t = Instant::now();
+    match xz(&raw) {
+        Some(n) => rows.push(row("xz raw array", "-9e", n, t.elapsed().as_secs_f64())),
+        None => eprintln!("rd: xz not found on PATH; no xz row"),
+    }
+    Ok(rows)
+}
+
+/// Size of `data` after `xz -9e` (the xz program), if it runs.
+fn xz(data: &[u8]) -> Option<usize> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("xz")
+        .args(["-9e", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    out.status.success().then_some(out.stdout.len())
+}
+
+/// Train and encode at half resolution, decode at full size; bicubic upsampling as the bar.
+fn super_resolution_rows(
+    train: &[SourceImage],
+    test: &[SourceImage],
+    steps: Option<usize>,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let half = |imgs: &[SourceImage]| -> Vec<SourceImage> {
+        imgs.iter()
+            .map(|i| {
+                let small = dynamic(i.width, i.height, i.channels, i.pixels.clone()).resize_exact(
+                    i.width / 2,
+                    i.height / 2,
+                    image::imageops::FilterType::Triangle,
+                );
+                SourceImage::from_dynamic(i.name.clone(), small)
+            })
+            .collect()
+    };
+    let (train_half, test_half) = (half(train), half(test));
+    let (trained, _) = encode(&train_half, &options(train.len(), steps))?;
+    let latents = latents_for(&trained.decoder, &test_half, 5, tch::Device::Cpu, true)?;
+    let d = trained.decoder.shape.latent_dim;
+    let quant = Quantiser::fit(&latents, d, 8)?;
+    let renderer = Renderer::new(&trained.decoder);
+    let pixels_full = test.len() as f64 * f64::from(test[0].width * test[0].height);
+    let t = Instant::now();
+    let ours: Vec<Vec<u8>> = latents
+        .chunks_exact(d)
+        .zip(test)
+        .map(|(z, o)| {
+            renderer.render(
+                &quant.dequantise(&quant.quantise(z)),
+                o.width,
+                o.height,
+                o.channels,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let decode_s = t.elapsed().as_secs_f64();
+    let latent_bytes = test.len() * d; // 8-bit codes, before zstd
+    let t = Instant::now();
+    let bicubic: Vec<Vec<u8>> = test_half
+        .iter()
+        .zip(test)
+        .map(|(s, o)| {
+            let up = dynamic(s.width, s.height, s.channels, s.pixels.clone()).resize_exact(
+                o.width,
+                o.height,
+                image::imageops::FilterType::CatmullRom,
+            );
+            if o.channels == 1 {
+                up.into_luma8().into_raw()
+            } else {
+                up.into_rgb8().into_raw()
+            }
+        })
+        .collect();
+    let bicubic_s = t.elapsed().as_secs_f64();
+    Ok(vec![
+        Row {
+            codec: "super-resolution: gonpack".into(),
+            setting: "trained and encoded at 1/2 size, decoded at --scale 2".into(),
+            bpp: latent_bytes as f64 * 8.0 / pixels_full,
+            bpp_with_decoder: None,
+            psnr: mean_psnr(ours.iter().map(Vec::as_slice), test),
+            encode_s: f64::NAN,
+            decode_s,
+        },
+        Row {
+            codec: "super-resolution: bicubic".into(),
+            setting: "the same 1/2-size images, Catmull-Rom upsampling".into(),
+            bpp: f64::NAN,
+            bpp_with_decoder: None,
+            psnr: mean_psnr(bicubic.iter().map(Vec::as_slice), test),
+            encode_s: f64::NAN,
+            decode_s: bicubic_s,
+        },
+    ])
+}
+
+fn markdown(rows: &[Row], train: &std::path::Path, test: &std::path::Path, n: usize) -> String {
+    let mut s = format!(
+        "Trained on `{}`, measured on the {n} images of `{}`.\n\n| codec | setting | bpp | bpp incl. decoder | mean PSNR (dB) | encode (s) | decode (s) |\n|---|---|---|---|---|---|---|\n",
+        train.display(),
+        test.display()
+    );
+    let num = |v: f64, p: usize| {
+        if v.is_finite() {
+            format!("{v:.p$}")
+        } else {
+            "-".into()
+        }
+    };
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.codec,
+            r.setting,
+            num(r.bpp, 3),
+            r.bpp_with_decoder.map_or("-".into(), |v| num(v, 3)),
+            if r.psnr.is_infinite() {
+                "lossless".into()
+            } else {
+                num(r.psnr, 2)
+            },
+            num(r.encode_s, 2),
+            num(r.decode_s, 2)
+        );
+    }
+    s
+}
+
+/// PSNR against bpp, one polyline per codec, for the lossy rows with bpp <= 4.
+fn svg(rows: &[Row]) -> String {
+    let (x_max, y_lo, y_hi) = (2.0f64, 10.0f64, 40.0f64);
+    let (pw, ph, m) = (640.0, 400.0, 50.0);
+    let px = |b: f64| m + b.min(x_max) / x_max * pw;
+    let py = |p: f64| m + ph - (p.clamp(y_lo, y_hi) - y_lo) / (y_hi - y_lo) * ph;
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let mut add = |name: String, b: f64, p: f64| {
+        if !(b.is_finite() && p.is_finite()) {
+            return;
+        }
+        match series.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, pts)) => pts.push((b, p)),
+            None => series.push((name, vec![(b, p)])),
+        }
+    };
+    for r in rows.iter().filter(|r| !r.codec.starts_with("super")) {
+        add(r.codec.clone(), r.bpp, r.psnr);
+        if let Some(b) = r.bpp_with_decoder {
+            add(format!("{} incl. decoder", r.codec), b, r.psnr);
+        }
+    }
+    let colours = [
+        "#d62728", "#ff9896", "#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd",
+    ];
+    let mut s = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n",
+        pw + 2.0 * m + 180.0,
+        ph + 2.0 * m
+    );
+    for k in 0..=4 {
+        let b = x_max * f64::from(k) / 4.0;
+        let _ = writeln!(s, "<line x1='{0}' y1='{1}' x2='{0}' y2='{2}' stroke='#ddd'/><text x='{0}' y='{3}' text-anchor='middle'>{b:.1}</text>", px(b), m, m + ph, m + ph + 16.0);
+    }
+    for p in (10..=40).step_by(5) {
+        let p = f64::from(p);
+        let _ = writeln!(s, "<line x1='{0}' y1='{1}' x2='{2}' y2='{1}' stroke='#ddd'/><text x='{3}' y='{1}' text-anchor='end'>{p}</text>", m, py(p), m + pw, m - 6.0);
+    }
+    let _ = writeln!(s, "<text x='{}' y='{}' text-anchor='middle'>bits per pixel</text><text x='14' y='{}' transform='rotate(-90 14 {})' text-anchor='middle'>mean PSNR (dB)</text>", m + pw / 2.0, m + ph + 36.0, m + ph / 2.0, m + ph / 2.0);
+    for (k, (name, pts)) in series.iter_mut().enumerate() {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let colour = colours[k % colours.len()];
+        let path: Vec<String> = pts
+            .iter()
+            .map(|&(b, p)| format!("{:.1},{:.1}", px(b), py(p)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "<polyline fill='none' stroke='{colour}' stroke-width='2' points='{}'/>",
+            path.join(" ")
+        );
+        for &(b, p) in pts.iter() {
+            let _ = writeln!(
+                s,
+                "<circle cx='{:.1}' cy='{:.1}' r='3' fill='{colour}'/>",
+                px(b),
+                py(p)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "<text x='{}' y='{}' fill='{colour}'>{name}</text>",
+            m + pw + 10.0,
+            m + 16.0 * k as f64 + 10.0
+        );
+    }
+    s + "</svg>\n"
+}
