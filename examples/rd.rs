@@ -10,17 +10,19 @@
 //! xz -9e of the raw pixel array, JPEG and WebP (libwebp) per image and as one mosaic. Prints a
 //! markdown table (also `OUT/rd.md`) and writes `OUT/rd.svg` (PSNR against bits per pixel).
 //! `--sr` adds the super-resolution rows: train and encode at half resolution, decode at
-//! twice the size, against bicubic upsampling. Test images must all have one size.
+//! twice the size, against bicubic upsampling. Mosaic rows need test images of one size;
+//! with mixed sizes (photos) only per-image rows are made. Images larger than 32x32 are
+//! stored as patches (the `encode` default).
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use gonpack::io::{read_folder, SourceImage};
-use gonpack::metrics::psnr_u8;
+use gonpack::metrics::{pack_psnr, psnr_u8};
 use gonpack::quant::Quantiser;
 use gonpack::render::Renderer;
-use gonpack::train::{encode, latents_for, EncodeOptions, TrainConfig};
+use gonpack::train::{all_units, encode, latents_for, EncodeOptions, TrainConfig};
 use gonpack::{consts, ModelShape, Pack};
 use image::{DynamicImage, ImageFormat};
 
@@ -82,23 +84,25 @@ fn main() -> ExitCode {
 fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let (train, _) = read_folder(&a.train, false)?;
     let (test, _) = read_folder(&a.test, false)?;
+    // Mosaics need one size and channel count; photos of mixed sizes get per-image rows only.
     let (w, h, c) = (test[0].width, test[0].height, test[0].channels);
-    if test
+    let one_size = test
         .iter()
-        .any(|i| (i.width, i.height, i.channels) != (w, h, c))
-    {
-        return Err("test images must all have the same size and channels".into());
-    }
-    let pixels = test.len() as f64 * f64::from(w * h);
+        .all(|i| (i.width, i.height, i.channels) == (w, h, c));
+    let pixels: f64 = test
+        .iter()
+        .map(|i| f64::from(i.width) * f64::from(i.height))
+        .sum();
     let mut rows = gonpack_rows(&train, &test, a.steps, pixels, "gonpack")?;
     rows.extend(lossless_rows(&test, pixels)?);
-    for q in [5u8, 10, 20, 30, 50, 75] {
-        rows.push(jpeg_row(&test, q, false, pixels)?);
-        rows.push(jpeg_row(&test, q, true, pixels)?);
-    }
-    for q in [2.0f32, 10.0, 25.0, 50.0, 75.0] {
-        rows.push(webp_row(&test, q, false, pixels)?);
-        rows.push(webp_row(&test, q, true, pixels)?);
+    let layouts: &[bool] = if one_size { &[false, true] } else { &[false] };
+    for &as_mosaic in layouts {
+        for q in [2u8, 5, 10, 20, 30, 50, 75] {
+            rows.push(jpeg_row(&test, q, as_mosaic, pixels)?);
+        }
+        for q in [0.0f32, 2.0, 10.0, 25.0, 50.0, 75.0] {
+            rows.push(webp_row(&test, q, as_mosaic, pixels)?);
+        }
     }
     if a.sr {
         rows.extend(super_resolution_rows(&train, &test, a.steps)?);
@@ -138,6 +142,10 @@ fn options(n_train: usize, steps: Option<usize>) -> EncodeOptions {
         refine: 0,
         weight_format: consts::WEIGHTS_F16,
         quiet: false,
+        patches: gonpack::patches::Geometry {
+            patch: consts::DEFAULT_PATCH,
+            overlap: consts::DEFAULT_OVERLAP,
+        },
     }
 }
 
@@ -152,20 +160,17 @@ fn gonpack_rows(
     let t = Instant::now();
     let (trained, _) = encode(train, &options(train.len(), steps))?;
     eprintln!("{codec}: trained in {:.1} s", t.elapsed().as_secs_f64());
-    let decoder = trained.decoder;
+    let (decoder, patches) = (trained.decoder, trained.patches);
     let d = decoder.shape.latent_dim;
-    let renderer = Renderer::new(&decoder);
+    let units = all_units(test, patches);
     let mut rows = Vec::new();
     for refine in [0usize, 5, 20] {
         let t = Instant::now();
-        let latents = latents_for(&decoder, test, refine, tch::Device::Cpu, true)?;
+        let latents = latents_for(&decoder, &units, refine, tch::Device::Cpu, true)?;
         let derive_s = t.elapsed().as_secs_f64();
         for bits in [4u8, 5, 6, 8] {
             let quant = Quantiser::fit(&latents, d, bits)?;
-            let codes = latents
-                .chunks_exact(d)
-                .flat_map(|z| quant.quantise(z))
-                .collect();
+            let codes = quant.quantise(&latents);
             let pack = Pack {
                 decoder: decoder.clone(),
                 quant,
@@ -180,21 +185,13 @@ fn gonpack_rows(
                     })
                     .collect(),
                 weight_format: consts::WEIGHTS_F16,
+                patches,
             };
             let (_, sizes) = pack.to_bytes()?;
             let t = Instant::now();
-            let decoded: Vec<Vec<u8>> = (0..pack.len())
-                .map(|i| {
-                    renderer.render(
-                        &pack.latent(i),
-                        test[i].width,
-                        test[i].height,
-                        test[i].channels,
-                    )
-                })
-                .collect::<Result<_, _>>()?;
+            let psnrs = pack_psnr(&pack, test)?; // renders every image as `decode` would
             let decode_s = t.elapsed().as_secs_f64();
-            let psnr = mean_psnr(decoded.iter().map(Vec::as_slice), test);
+            let psnr = psnrs.iter().sum::<f64>() / psnrs.len() as f64;
             rows.push(Row {
                 codec: codec.into(),
                 setting: format!("latent {d}, {bits} bits, refine {refine}"),

@@ -1,13 +1,18 @@
-//! Every magic number of the `.gonpack` v1 container, named as in `format-spec.md`.
+//! Every magic number of the `.gonpack` container (versions 1 and 2), named as in
+//! `format-spec.md`.
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Container version written by this crate.
-pub const VERSION: u16 = 1;
+/// Newest container version: adds patches (a pack without patches is written as version 1).
+pub const VERSION: u16 = 2;
+/// Oldest container version this crate reads: every image whole, one latent each.
+pub const MIN_VERSION: u16 = 1;
 /// Size of the fixed header, including its trailing CRC-32.
 pub const HEADER_LEN: usize = 64;
 /// Offset of the header CRC-32 (covers bytes `0..HEADER_CRC_OFFSET`).
 pub const HEADER_CRC_OFFSET: usize = 60;
+/// First reserved header byte of version 2 (bytes 34..42 hold the patch fields).
+pub const V2_RESERVED_FROM: usize = 42;
 /// Size of one section-table entry.
 pub const SECTION_ENTRY_LEN: usize = 32;
 /// Size of the CRC-32 that follows the section table.
@@ -32,16 +37,21 @@ pub const WEIGHTS_F32: u8 = 0;
 /// Weight format: IEEE 754 binary16, little-endian.
 pub const WEIGHTS_F16: u8 = 1;
 
-/// Largest latent dimension a v1 pack may declare.
+/// Largest latent dimension a pack may declare.
 pub const MAX_LATENT_DIM: u16 = 1024;
-/// Largest hidden width a v1 pack may declare.
+/// Largest hidden width a pack may declare.
 pub const MAX_HIDDEN: u16 = 4096;
-/// Largest number of sine layers a v1 pack may declare.
+/// Largest number of sine layers a pack may declare.
 pub const MAX_LAYERS: u8 = 16;
 /// Largest number of latent bits per dimension.
 pub const MAX_BITS: u8 = 16;
 /// Largest image name, in bytes of UTF-8.
 pub const MAX_NAME_LEN: usize = 4096;
+
+/// Default patch core size `T` of `encode` (images up to `T x T` stay whole).
+pub const DEFAULT_PATCH: u32 = 32;
+/// Default patch margin `O` of `encode`.
+pub const DEFAULT_OVERLAP: u32 = 4;
 
 /// zstd level used for the compressed sections.
 pub const ZSTD_LEVEL: i32 = 19;

@@ -8,7 +8,7 @@ pub enum Error {
     #[error("not a gonpack file (bad magic bytes)")]
     NotGonpack,
     /// A pack of a version this reader does not implement.
-    #[error("unsupported gonpack version {0} (this reader implements version {v})", v = crate::consts::VERSION)]
+    #[error("unsupported gonpack version {0} (this reader implements versions {lo} to {hi})", lo = crate::consts::MIN_VERSION, hi = crate::consts::VERSION)]
     UnsupportedVersion(u16),
     /// A CRC-32 did not match: the file is corrupt.
     #[error("checksum mismatch in {0}")]

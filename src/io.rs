@@ -44,7 +44,8 @@ pub struct SourceImage {
 }
 
 impl SourceImage {
-    /// Converts a decoded image: grey stays grey, everything else becomes RGB; alpha is dropped.
+    /// Converts a decoded image to 8 bits: grey stays grey, everything else becomes RGB; alpha
+    /// is dropped (not composited).
     pub fn from_dynamic(name: String, img: image::DynamicImage) -> Self {
         let (width, height) = (img.width(), img.height());
         let grey = !img.color().has_color();
@@ -79,6 +80,8 @@ pub struct FolderReport {
     pub skipped_other: Vec<PathBuf>,
     /// Image files skipped because they could not be decoded (`skip_invalid`), with the reason.
     pub skipped_invalid: Vec<(PathBuf, String)>,
+    /// Images read with a loss: alpha dropped, or samples of more than 8 bits reduced to 8.
+    pub converted: Vec<(PathBuf, String)>,
 }
 
 /// Reads every image under `dir` (recursively, sorted by path, following symbolic links).
@@ -128,6 +131,19 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
                 })
             }
         };
+        let color = img.color();
+        let mut losses = Vec::new();
+        if color.has_alpha() {
+            losses.push("alpha channel dropped");
+        }
+        if color.bytes_per_pixel() / color.channel_count() > 1 {
+            losses.push("samples of more than 8 bits converted to 8 bits");
+        }
+        if !losses.is_empty() {
+            report
+                .converted
+                .push((path.to_path_buf(), losses.join(", ")));
+        }
         let rel = path.strip_prefix(dir).unwrap_or(path);
         let name = rel
             .components()

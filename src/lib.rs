@@ -34,6 +34,7 @@ pub mod latent_space;
 pub mod limits;
 pub mod metrics;
 pub mod model;
+pub mod patches;
 pub mod progress;
 pub mod quant;
 pub mod render;

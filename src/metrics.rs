@@ -28,6 +28,7 @@ pub fn pack_psnr(
 ) -> crate::Result<Vec<f64>> {
     use rayon::prelude::*;
     let renderer = crate::render::Renderer::new(&pack.decoder);
+    let starts = pack.latent_starts();
     let by_name: std::collections::HashMap<&str, usize> = pack
         .index
         .iter()
@@ -40,7 +41,18 @@ pub fn pack_psnr(
             let i = *by_name
                 .get(img.name.as_str())
                 .ok_or_else(|| crate::Error::Usage(format!("{} is not in the pack", img.name)))?;
-            let out = renderer.render(&pack.latent(i), img.width, img.height, img.channels)?;
+            let e = &pack.index[i];
+            let size = (img.width, img.height);
+            let mut out = vec![0u8; img.pixels.len()];
+            let z = pack.image_latents(i, &starts);
+            renderer.render_image(
+                pack.patches,
+                &z,
+                (e.width, e.height),
+                size,
+                img.channels,
+                &mut out,
+            )?;
             Ok(psnr_u8(&out, &img.pixels))
         })
         .collect()

@@ -60,11 +60,13 @@ impl Quantiser {
         self.step(d) * 0.5
     }
 
-    /// Codes of one latent (values outside the range are clamped to it).
+    /// Codes of one or more consecutive latents (values outside the range are clamped to it).
     pub fn quantise(&self, z: &[f32]) -> Vec<u16> {
+        let dim = self.lo.len();
         z.iter()
             .enumerate()
-            .map(|(d, &v)| {
+            .map(|(k, &v)| {
+                let d = k % dim;
                 let step = self.step(d);
                 if step <= 0.0 {
                     return 0;
@@ -75,12 +77,14 @@ impl Quantiser {
             .collect()
     }
 
-    /// The latent that codes stand for: `lo_d + q * step_d`.
+    /// The latents that codes (of one or more consecutive latents) stand for:
+    /// `lo_d + q * step_d`.
     pub fn dequantise(&self, codes: &[u16]) -> Vec<f32> {
+        let dim = self.lo.len();
         codes
             .iter()
             .enumerate()
-            .map(|(d, &q)| self.lo[d] + f32::from(q) * self.step(d))
+            .map(|(k, &q)| self.lo[k % dim] + f32::from(q) * self.step(k % dim))
             .collect()
     }
 }

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::coords;
 use crate::error::{Error, Result};
 use crate::model::{DecoderWeights, SineLayer};
+use crate::patches::Geometry;
 
 /// Pixels evaluated together in one block (one GEMM per layer), for decoders up to
 /// [`BLOCK_FLOATS`]` / BLOCK` wide; wider ones use smaller blocks.
@@ -155,6 +156,126 @@ impl Renderer {
                 }
             },
         );
+        Ok(())
+    }
+
+    /// Renders an image stored at `source` size (width, height) with `latents` (one latent
+    /// when stored whole, else one per patch, row by row) at `out` size into `buf`
+    /// (`out.0 * out.1 * out_channels` bytes). Patches are blended as spec §8.5 says, one row
+    /// of patches at a time, so memory grows with the output width, not its area.
+    pub fn render_image(
+        &self,
+        patches: Geometry,
+        latents: &[f32],
+        source: (u32, u32),
+        out: (u32, u32),
+        out_channels: u8,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        if patches.is_whole(source.0, source.1) {
+            return self.render_into(latents, out.0, out.1, out_channels, buf);
+        }
+        let (nx, ny) = patches.grid(source.0, source.1);
+        let d = self.latent_dim;
+        if latents.len() != (nx * ny) as usize * d {
+            return Err(Error::Usage(format!(
+                "{} latent values for {nx}x{ny} patches of {d}",
+                latents.len()
+            )));
+        }
+        let (w, c, oc) = (out.0 as usize, self.channels, usize::from(out_channels));
+        if (oc != c && oc != 1) || Some(buf.len()) != w.checked_mul(out.1 as usize * oc) {
+            return Err(Error::Usage(format!(
+                "buffer of {} bytes for a {}x{} render with {oc} channels",
+                buf.len(),
+                out.0,
+                out.1
+            )));
+        }
+        let scale_x = f64::from(source.0) / f64::from(out.0);
+        let scale_y = f64::from(source.1) / f64::from(out.1);
+        let (t, o) = (f64::from(patches.patch), f64::from(patches.overlap));
+        let extent = patches.extent() as f32;
+        // Output pixels (along one axis) whose centre lies strictly inside patch p's span.
+        let span = |p: u32, scale: f64, n: u32| {
+            let lo = f64::from(p) * t - o;
+            let hi = lo + t + 2.0 * o;
+            let first = (0..=n).find(|&v| (f64::from(v) + 0.5) * scale > lo);
+            let first = first.unwrap_or(n);
+            let mut last = first;
+            while last < n && (f64::from(last) + 0.5) * scale < hi {
+                last += 1;
+            }
+            first..last
+        };
+        // Patch-local coordinate of output pixel v: spec §8.5.
+        let local = |v: u32, scale: f64, p: u32| -> f32 {
+            let num = (2.0 * f64::from(v) + 1.0) * scale - 2.0 * (f64::from(p) * t - o);
+            num as f32 / extent - 1.0
+        };
+        // Accumulated weighted outputs and weights of rows band_lo.. (C + 1 floats a pixel).
+        let mut acc: Vec<f32> = Vec::new();
+        let mut band_lo = 0u32;
+        for py in 0..ny {
+            let rows = span(py, scale_y, out.1);
+            let need = (rows.end.max(band_lo) - band_lo) as usize * w * (c + 1);
+            if acc.len() < need {
+                acc.resize(need, 0.0);
+            }
+            let results: Vec<(std::ops::Range<u32>, Vec<f32>)> = (0..nx)
+                .into_par_iter()
+                .map(|px| {
+                    let cols = span(px, scale_x, out.0);
+                    let mut pts = Vec::with_capacity(cols.len() * rows.len() * 2);
+                    for v in rows.clone() {
+                        let y = local(v, scale_y, py);
+                        for u in cols.clone() {
+                            pts.extend([local(u, scale_x, px), y]);
+                        }
+                    }
+                    let k = (py * nx + px) as usize;
+                    let raw = self.eval_points(&latents[k * d..(k + 1) * d], &pts);
+                    raw.map(|raw| (cols, raw))
+                })
+                .collect::<Result<_>>()?;
+            for (px, (cols, raw)) in results.into_iter().enumerate() {
+                let mut values = raw.chunks_exact(c);
+                for v in rows.clone() {
+                    let wy = patches.weight(py, (f64::from(v) + 0.5) * scale_y);
+                    let row = (v - band_lo) as usize * w;
+                    for u in cols.clone() {
+                        let wx = patches.weight(px as u32, (f64::from(u) + 0.5) * scale_x);
+                        let wgt = (wx * wy) as f32;
+                        let cell = &mut acc[(row + u as usize) * (c + 1)..][..c + 1];
+                        for (a, &val) in cell.iter_mut().zip(values.next().expect("one per point"))
+                        {
+                            *a += wgt * val;
+                        }
+                        cell[c] += wgt;
+                    }
+                }
+            }
+            // Rows the next patch row cannot reach are final.
+            let done = if py + 1 < ny {
+                span(py + 1, scale_y, out.1).start.max(band_lo)
+            } else {
+                out.1
+            };
+            let finished = (done - band_lo) as usize * w;
+            let dst = &mut buf[band_lo as usize * w * oc..done as usize * w * oc];
+            for (px, cell) in dst.chunks_exact_mut(oc).zip(acc.chunks_exact(c + 1)) {
+                let norm = if cell[c] > 0.0 { 1.0 / cell[c] } else { 0.0 };
+                if oc == c {
+                    px.iter_mut()
+                        .zip(cell)
+                        .for_each(|(d, &a)| *d = to_u8(a * norm));
+                } else {
+                    px[0] = to_u8(cell[..c].iter().map(|&a| a * norm).sum::<f32>() / c as f32);
+                }
+            }
+            acc.drain(..finished * (c + 1));
+            band_lo = done;
+        }
         Ok(())
     }
 

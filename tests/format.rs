@@ -87,12 +87,16 @@ fn bad_magic_is_not_gonpack() {
 
 #[test]
 fn other_version_is_unsupported() {
-    let mut bytes = small_pack_bytes();
-    bytes[8] = 2;
-    assert!(matches!(
-        Pack::from_bytes(&bytes, &Limits::default()),
-        Err(Error::UnsupportedVersion(2))
-    ));
+    for version in [0u8, 3, 200] {
+        let mut bytes = small_pack_bytes();
+        bytes[8] = version;
+        match Pack::from_bytes(&bytes, &Limits::default()) {
+            Err(e @ Error::UnsupportedVersion(v)) if v == u16::from(version) => {
+                assert!(e.to_string().contains("versions 1 to 2"), "{e}")
+            }
+            other => panic!("version {version}: {other:?}"),
+        }
+    }
 }
 
 #[test]

@@ -45,10 +45,14 @@ const HEAP_BUDGET: usize = 8 << 20;
 
 fn packs() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    ["digits16.gonpack", "rgb6-f32-12bit.gonpack"]
-        .iter()
-        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
-        .collect()
+    [
+        "digits16.gonpack",
+        "rgb6-f32-12bit.gonpack",
+        "rgb6-patch16.gonpack",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
+    .collect()
 }
 
 /// Reads every part of a pack: index, decoder and every latent.

@@ -115,3 +115,44 @@ fn nothing_is_decoded_before_it_is_asked_for() {
     );
     assert!(err.to_string().contains("damaged.gonpack"), "{err}");
 }
+
+#[test]
+fn patched_images_equal_their_patches_inside_the_cores() {
+    // rgb6-patch16: CIFAR 32x32 and MNIST 28x28 images cut into 2x2 patches of 16 + 2 margin.
+    let path = common::small_pack_path().with_file_name("rgb6-patch16.gonpack");
+    let mut reader = Reader::open(&path, Limits::default()).unwrap();
+    let g = reader.header().patches;
+    assert_eq!(
+        (g.patch, g.overlap, reader.header().latent_count),
+        (16, 2, 24)
+    );
+    let renderer = reader.renderer().unwrap().clone();
+    for i in [0, 4] {
+        let e = reader.index().unwrap()[i].clone();
+        let (nx, ny) = g.grid(e.width, e.height);
+        assert_eq!((nx, ny), (2, 2));
+        let z = reader.latent(i).unwrap();
+        let d = reader.shape().latent_dim;
+        let full = reader.render(i, e.width, e.height).unwrap().into_bytes();
+        let c = usize::from(e.channels);
+        for k in 0..4u32 {
+            let (px, py) = (k % 2, k / 2);
+            let e2 = g.extent();
+            let alone = renderer
+                .render(&z[k as usize * d..(k as usize + 1) * d], e2, e2, e.channels)
+                .unwrap();
+            // Where only patch k has weight (more than `overlap` inside its core), the blend
+            // is exactly that patch, sampled at the same coordinates.
+            for y in py * 16 + 2..(py * 16 + 14).min(e.height - 1) {
+                for x in px * 16 + 2..(px * 16 + 14).min(e.width - 1) {
+                    let (lx, ly) = (x + 2 - px * 16, y + 2 - py * 16);
+                    let a = &full[(y * e.width + x) as usize * c..][..c];
+                    let b = &alone[(ly * e2 + lx) as usize * c..][..c];
+                    assert_eq!(a, b, "image {i} patch {k} at ({x}, {y})");
+                }
+            }
+        }
+        // Any size renders, including ones smaller than a patch.
+        assert!(reader.render(i, 7, 5).is_ok() && reader.render(i, 97, 64).is_ok());
+    }
+}

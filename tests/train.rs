@@ -36,6 +36,10 @@ fn options(steps: usize) -> EncodeOptions {
         refine: 0,
         weight_format: consts::WEIGHTS_F16,
         quiet: true,
+        patches: gonpack::patches::Geometry {
+            patch: consts::DEFAULT_PATCH,
+            overlap: consts::DEFAULT_OVERLAP,
+        },
     }
 }
 
@@ -220,5 +224,75 @@ fn cuda_device_works_or_is_refused_clearly() {
             Err(gonpack::Error::Usage(m)) => assert!(m.contains("no CUDA GPU"), "{m}"),
             other => panic!("expected a usage error, got {other:?}"),
         }
+    }
+}
+
+#[test]
+fn patch_borders_are_as_good_as_patch_interiors() {
+    // A 128x96 crop of a real photo, stored as 4x3 patches of 32 + 4 margin.
+    let photo = common::corpus_images("photos", 1).remove(0);
+    let (cw, ch) = (128u32, 96u32);
+    let crop = image::imageops::crop_imm(
+        &image::RgbImage::from_raw(photo.width, photo.height, photo.pixels.clone()).unwrap(),
+        160,
+        100,
+        cw,
+        ch,
+    )
+    .to_image();
+    let img = gonpack::io::SourceImage {
+        name: "crop.png".into(),
+        width: cw,
+        height: ch,
+        channels: 3,
+        pixels: crop.into_raw(),
+    };
+    let mut opts = options(400);
+    opts.refine = 5;
+    opts.train.shape.hidden = 64;
+    opts.train.shape.latent_dim = 32;
+    let (pack, _) = encode(std::slice::from_ref(&img), &opts).unwrap();
+    assert_eq!(pack.codes.len(), 12 * 32, "4x3 patches");
+    let renderer = Renderer::new(&pack.decoder);
+    let z = pack.image_latents(0, &pack.latent_starts());
+    for scale in [1u32, 2] {
+        let (w, h) = (cw * scale, ch * scale);
+        let mut out = vec![0u8; (w * h * 3) as usize];
+        renderer
+            .render_image(pack.patches, &z, (cw, ch), (w, h), 3, &mut out)
+            .unwrap();
+        // Compare against the original enlarged by pixel replication (the same source pixel).
+        let (mut band, mut inner) = ((0f64, 0usize), (0f64, 0usize));
+        for y in 0..h {
+            for x in 0..w {
+                let (sx, sy) = (x / scale, y / scale);
+                // Distance (source pixels) to the nearest interior patch border.
+                let dist = |s: u32, n: u32| {
+                    (1..n.div_ceil(32))
+                        .map(|k| (i64::from(s) - i64::from(k * 32)).abs())
+                        .min()
+                        .unwrap_or(i64::MAX)
+                };
+                let dmin = dist(sx, cw).min(dist(sy, ch));
+                let at = ((y * w + x) * 3) as usize;
+                let src = ((sy * cw + sx) * 3) as usize;
+                let se: f64 = (0..3)
+                    .map(|c| (f64::from(out[at + c]) - f64::from(img.pixels[src + c])).powi(2))
+                    .sum();
+                if dmin <= 2 {
+                    band = (band.0 + se, band.1 + 3);
+                } else if dmin >= 8 {
+                    inner = (inner.0 + se, inner.1 + 3);
+                }
+            }
+        }
+        let psnr = |(se, n): (f64, usize)| gonpack::metrics::psnr_from_mse(se / n as f64 / 65025.0);
+        let (b, i) = (psnr(band), psnr(inner));
+        eprintln!("scale {scale}: border band {b:.2} dB, interiors {i:.2} dB");
+        assert!(
+            b >= i - 1.0,
+            "scale {scale}: border band {b:.2} dB vs interiors {i:.2} dB"
+        );
+        assert!(i > 18.0, "scale {scale}: interiors only {i:.2} dB");
     }
 }

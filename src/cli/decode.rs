@@ -48,20 +48,23 @@ pub fn run(a: DecodeArgs) -> Result<()> {
         let e = reader.index()?[i].clone();
         let (w, h) = a.size.target(&e.name, e.width, e.height, 1.0)?;
         let path = io::output_path(&out_dir, &e.name).map_err(|e| e.in_file(&a.pack))?;
-        jobs.push((reader.latent(i)?, w, h, e.channels, path));
+        jobs.push((reader.latent(i)?, e, w, h, path));
     }
+    let patches = reader.header().patches;
     let renderer = reader.renderer()?;
     let bar = progress::bar(jobs.len() as u64, "decoding", a.quiet);
-    jobs.par_iter().try_for_each(|(z, w, h, channels, path)| {
-        let pixels = renderer.render(z, *w, *h, *channels)?;
-        io::write_png(path, *w, *h, *channels, &pixels)?;
+    jobs.par_iter().try_for_each(|(z, e, w, h, path)| {
+        let mut pixels = vec![0u8; *w as usize * *h as usize * usize::from(e.channels)];
+        let source = (e.width, e.height);
+        renderer.render_image(patches, z, source, (*w, *h), e.channels, &mut pixels)?;
+        io::write_png(path, *w, *h, e.channels, &pixels)?;
         bar.inc(1);
         Ok::<(), Error>(())
     })?;
     bar.finish_and_clear();
     let out_pixels: u64 = jobs
         .iter()
-        .map(|(_, w, h, _, _)| u64::from(*w) * u64::from(*h))
+        .map(|(_, _, w, h, _)| u64::from(*w) * u64::from(*h))
         .sum();
     if !a.quiet {
         super::emit(&format!(

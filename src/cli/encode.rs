@@ -5,6 +5,7 @@ use std::time::Instant;
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
 use gonpack::io::SourceImage;
+use gonpack::patches::Geometry;
 use gonpack::train::{self, EncodeOptions, TrainConfig};
 use gonpack::{Error, Limits, ModelShape, Pack, Result, SizeBreakdown};
 
@@ -53,6 +54,13 @@ pub struct EncodeArgs {
     /// Initial gradient-origin step size.
     #[arg(long, default_value_t = 1.0)]
     step_init: f64,
+    /// Images larger than this (in either direction) are cut into patches of this size, each
+    /// with its own latent (0: keep every image whole).
+    #[arg(long, default_value_t = gonpack::consts::DEFAULT_PATCH)]
+    patch: u32,
+    /// Margin around each patch that neighbouring patches share and blend over.
+    #[arg(long, default_value_t = gonpack::consts::DEFAULT_OVERLAP)]
+    overlap: u32,
     /// Bits per latent value (1-16).
     #[arg(long, default_value_t = 8)]
     bits: u8,
@@ -156,7 +164,19 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             WEIGHTS_F16
         },
         quiet: a.quiet,
+        patches: Geometry {
+            patch: a.patch,
+            overlap: if a.patch == 0 { 0 } else { a.overlap },
+        },
     };
+    let g = opts.patches;
+    if g.patch > 0 && (g.overlap == 0 || g.overlap > g.patch || g.patch > 65_535 || g.overlap > 255)
+    {
+        return Err(Error::Usage(format!(
+            "--overlap must be 1 to --patch ({}) and at most 255; --patch at most 65535",
+            g.patch
+        )));
+    }
     let (pack, rep) = train::encode(&images, &opts)?;
     let sizes = pack.write(&output)?;
     let timing = format!(

@@ -42,7 +42,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
             .collect();
         let doc = serde_json::json!({
             "file": a.pack.display().to_string(),
-            "version": gonpack::consts::VERSION,
+            "version": header.version(),
+            "patch": header.patches.patch,
+            "overlap": header.patches.overlap,
+            "latent_count": header.latent_count,
             "channels": s.channels,
             "latent_dim": s.latent_dim,
             "hidden": s.hidden,
@@ -67,13 +70,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
         return super::emit(&(json + "\n"));
     }
     let mut o = String::new();
-    writeln!(
-        o,
-        "{}: gonpack v{}",
-        a.pack.display(),
-        gonpack::consts::VERSION
-    )
-    .ok();
+    writeln!(o, "{}: gonpack v{}", a.pack.display(), header.version()).ok();
     writeln!(
         o,
         "  decoder  SIREN {} sine layers x {} wide, w0 {} / {}, latent {} into {} layer(s), {} channel(s), {} parameters ({})",
@@ -96,6 +93,18 @@ pub fn run(a: InfoArgs) -> Result<()> {
         header.bits
     )
     .ok();
+    if header.patches.patch > 0 {
+        let patched = index
+            .iter()
+            .filter(|e| !header.patches.is_whole(e.width, e.height))
+            .count();
+        writeln!(
+            o,
+            "  patches  {patched} image(s) larger than {0}x{0} cut into patches of {0} + {1} margin; {2} latents in all",
+            header.patches.patch, header.patches.overlap, header.latent_count
+        )
+        .ok();
+    }
     o += &super::size_lines(&sizes, pixels);
     for e in index.iter().take(TEXT_LIST) {
         let kind = if e.channels == 1 { "grey" } else { "rgb" };

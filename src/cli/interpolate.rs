@@ -40,6 +40,13 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
     };
     let (ia, ib) = (find(&a.a)?, find(&a.b)?);
     let (ea, eb) = (reader.index()?[ia].clone(), reader.index()?[ib].clone());
+    let patches = reader.header().patches;
+    if (ea.width, ea.height) != (eb.width, eb.height) && !patches.is_whole(ea.width, ea.height) {
+        return Err(Error::Usage(format!(
+            "{} and {} are stored as patches of different grids; pick two images of one size",
+            ea.name, eb.name
+        )));
+    }
     let (w, h) = a.size.target(&ea.name, ea.width, ea.height, 2.0)?;
     let channels = ea.channels.max(eb.channels);
     let (za, zb) = (reader.latent(ia)?, reader.latent(ib)?);
@@ -47,7 +54,15 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
     let mut strip = Canvas::new(a.steps * (w + GAP) - GAP, h, 255);
     for k in 0..a.steps {
         let z = slerp(&za, &zb, k as f32 / (a.steps - 1) as f32);
-        let frame = renderer.render(&z, w, h, channels)?;
+        let mut frame = vec![0u8; (w * h) as usize * usize::from(channels)];
+        renderer.render_image(
+            patches,
+            &z,
+            (ea.width, ea.height),
+            (w, h),
+            channels,
+            &mut frame,
+        )?;
         strip.paste(k * (w + GAP), 0, w, h, channels, &frame, 1);
     }
     let output = a

@@ -91,6 +91,9 @@ fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<Source
         for (p, why) in &report.skipped_invalid {
             eprintln!("gonpack: warning: skipping {} ({why})", p.display());
         }
+        for (p, what) in &report.converted {
+            eprintln!("gonpack: warning: {}: {what}", p.display());
+        }
     }
     if images.is_empty() {
         return Err(Error::Usage(format!(

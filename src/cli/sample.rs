@@ -36,15 +36,19 @@ pub fn run(a: SampleArgs) -> Result<()> {
     if reader.is_empty() {
         return Err(Error::Usage(format!("{} holds no image", a.pack.display())));
     }
-    // Samples take the most common stored size, grey when every image is grey.
+    // Samples take the most common size of the images stored whole (the patch extent when
+    // every image is cut into patches), grey when every image is grey.
+    let patches = reader.header().patches;
     let mut counts: HashMap<(u32, u32), usize> = HashMap::new();
     for e in reader.index()? {
-        *counts.entry((e.width, e.height)).or_default() += 1;
+        if patches.is_whole(e.width, e.height) {
+            *counts.entry((e.width, e.height)).or_default() += 1;
+        }
     }
-    let (&(sw, sh), _) = counts
+    let (sw, sh) = counts
         .iter()
         .max_by_key(|&(&size, &n)| (n, std::cmp::Reverse(size)))
-        .expect("non-empty");
+        .map_or((patches.extent(), patches.extent()), |(&size, _)| size);
     let channels = reader
         .index()?
         .iter()

@@ -4,6 +4,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 use crate::consts::*;
 use crate::error::{Error, Result};
 use crate::model::ModelShape;
+use crate::patches::Geometry;
 
 /// Everything the fixed header holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,6 +19,10 @@ pub struct Header {
     pub image_count: u32,
     /// Number of section-table entries.
     pub section_count: u8,
+    /// Patch geometry (version 2; [`Geometry::WHOLE`] in version 1).
+    pub patches: Geometry,
+    /// Number of stored latents: one per whole image plus one per patch (`N` in version 1).
+    pub latent_count: u32,
 }
 
 impl Header {
@@ -26,7 +31,7 @@ impl Header {
         let mut b = [0u8; HEADER_LEN];
         let s = &self.shape;
         b[0..8].copy_from_slice(&MAGIC);
-        LE::write_u16(&mut b[8..10], VERSION);
+        LE::write_u16(&mut b[8..10], self.version());
         b[12] = s.channels as u8;
         b[13] = self.bits;
         b[14] = s.layers as u8;
@@ -38,6 +43,11 @@ impl Header {
         LE::write_u32(&mut b[28..32], self.image_count);
         b[32] = self.weight_format;
         b[33] = self.section_count;
+        if self.version() >= 2 {
+            LE::write_u16(&mut b[34..36], self.patches.patch as u16);
+            b[36] = self.patches.overlap as u8;
+            LE::write_u32(&mut b[38..42], self.latent_count);
+        }
         let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
         LE::write_u32(&mut b[HEADER_CRC_OFFSET..], crc);
         b
@@ -56,7 +66,7 @@ impl Header {
             return Err(Error::Truncated("header ends before the version".into()));
         }
         let version = LE::read_u16(&data[8..10]);
-        if version != VERSION {
+        if !(MIN_VERSION..=VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion(version));
         }
         if data.len() < HEADER_LEN {
@@ -70,9 +80,22 @@ impl Header {
             return Err(Error::Checksum("header".into()));
         }
         let bad = |what: String| Err(Error::Format(format!("header: {what}")));
-        if LE::read_u16(&b[10..12]) != 0 || b[34..HEADER_CRC_OFFSET].iter().any(|&x| x != 0) {
+        let reserved_from = if version >= 2 { V2_RESERVED_FROM } else { 34 };
+        if LE::read_u16(&b[10..12]) != 0
+            || (version >= 2 && b[37] != 0)
+            || b[reserved_from..HEADER_CRC_OFFSET].iter().any(|&x| x != 0)
+        {
             return bad("reserved bytes are not zero".into());
         }
+        let (patches, latent_count) = if version >= 2 {
+            let g = Geometry {
+                patch: u32::from(LE::read_u16(&b[34..36])),
+                overlap: u32::from(b[36]),
+            };
+            (g, LE::read_u32(&b[38..42]))
+        } else {
+            (Geometry::WHOLE, LE::read_u32(&b[28..32]))
+        };
         let shape = ModelShape {
             channels: usize::from(b[12]),
             latent_dim: usize::from(LE::read_u16(&b[16..18])),
@@ -88,7 +111,22 @@ impl Header {
             weight_format: b[32],
             image_count: LE::read_u32(&b[28..32]),
             section_count: b[33],
+            patches,
+            latent_count,
         };
+        let g = patches;
+        if (g.patch == 0) != (g.overlap == 0) || g.overlap > g.patch {
+            return bad(format!(
+                "patch size {} with margin {} (both 0, or 1 <= margin <= size)",
+                g.patch, g.overlap
+            ));
+        }
+        if latent_count < header.image_count {
+            return bad(format!(
+                "{latent_count} latents for {} images",
+                header.image_count
+            ));
+        }
         if shape.channels != 1 && shape.channels != 3 {
             return bad(format!("channels {} (must be 1 or 3)", shape.channels));
         }
@@ -126,6 +164,15 @@ impl Header {
             )));
         }
         Ok(header)
+    }
+
+    /// The version this header is written as: 2 with patches, else 1.
+    pub fn version(&self) -> u16 {
+        if self.patches.patch == 0 {
+            MIN_VERSION
+        } else {
+            VERSION
+        }
     }
 
     /// Bytes per stored weight.

@@ -7,6 +7,20 @@ mod section;
 pub use header::Header;
 pub use index::{is_plain_relative_path, ImageEntry};
 pub use reader::{Images, Reader};
+
+use crate::patches::Geometry;
+
+/// Index of the first latent of each image of `index`, plus the total (`N + 1` values).
+pub fn latent_starts(index: &[ImageEntry], patches: Geometry) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(index.len() + 1);
+    let mut at = 0usize;
+    starts.push(0);
+    for e in index {
+        at += patches.units(e.width, e.height) as usize;
+        starts.push(at);
+    }
+    starts
+}
 pub use section::SectionEntry;
 
 use std::path::Path;
@@ -24,12 +38,15 @@ pub struct Pack {
     pub decoder: DecoderWeights,
     /// How latent codes map back to values.
     pub quant: Quantiser,
-    /// Latent codes, image-major: image `i` is `codes[i*D..(i+1)*D]`.
+    /// Latent codes, latent-major: latent `k` is `codes[k*D..(k+1)*D]`; each image owns
+    /// [`Geometry::units`] consecutive latents, in index order (patches row by row).
     pub codes: Vec<u16>,
     /// One entry per image.
     pub index: Vec<ImageEntry>,
     /// [`WEIGHTS_F16`] or [`WEIGHTS_F32`].
     pub weight_format: u8,
+    /// How large images are cut into patches.
+    pub patches: Geometry,
 }
 
 /// Bytes of a serialised pack, by part.
@@ -68,10 +85,23 @@ impl Pack {
         self.index.is_empty()
     }
 
-    /// Dequantised latent of image `i`.
-    pub fn latent(&self, i: usize) -> Vec<f32> {
+    /// Dequantised latent number `k` (of a whole image or of one patch).
+    pub fn latent(&self, k: usize) -> Vec<f32> {
         let d = self.shape().latent_dim;
-        self.quant.dequantise(&self.codes[i * d..(i + 1) * d])
+        self.quant.dequantise(&self.codes[k * d..(k + 1) * d])
+    }
+
+    /// Index of the first latent of each image, plus the total at the end (`N + 1` values).
+    pub fn latent_starts(&self) -> Vec<usize> {
+        latent_starts(&self.index, self.patches)
+    }
+
+    /// All dequantised latents of image `i` (one per patch), concatenated; `starts` is
+    /// [`Self::latent_starts`].
+    pub fn image_latents(&self, i: usize, starts: &[usize]) -> Vec<f32> {
+        let d = self.shape().latent_dim;
+        self.quant
+            .dequantise(&self.codes[starts[i] * d..starts[i + 1] * d])
     }
 
     /// Position of the image called `name`.
@@ -79,24 +109,41 @@ impl Pack {
         self.index.iter().position(|e| e.name == name)
     }
 
-    fn header(&self) -> Header {
-        Header {
+    fn header(&self) -> Result<Header> {
+        let d = self.shape().latent_dim;
+        let g = self.patches;
+        if (g.patch == 0) != (g.overlap == 0)
+            || g.overlap > g.patch
+            || g.patch > u32::from(u16::MAX)
+            || g.overlap > u32::from(u8::MAX)
+        {
+            return Err(Error::Usage(format!(
+                "patch size {} with margin {} cannot be stored",
+                g.patch, g.overlap
+            )));
+        }
+        let expected = self.latent_starts().last().copied().unwrap_or(0);
+        let count = u32::try_from(self.codes.len() / d)
+            .map_err(|_| Error::Usage("more than 2^32 latents".into()))?;
+        if u32::try_from(self.index.len()).is_err() || self.codes.len() != expected * d {
+            return Err(Error::Usage("codes do not match the index".into()));
+        }
+        Ok(Header {
             shape: *self.shape(),
             bits: self.quant.bits,
             weight_format: self.weight_format,
             image_count: self.index.len() as u32,
             section_count: 4,
-        }
+            patches: g,
+            latent_count: count,
+        })
     }
 
     /// Serialises the pack; also returns its size breakdown.
     pub fn to_bytes(&self) -> Result<(Vec<u8>, SizeBreakdown)> {
-        let header = self.header();
+        let header = self.header()?;
         let shape = header.shape;
-        let n = self.index.len();
-        if u32::try_from(n).is_err() || self.codes.len() != n * shape.latent_dim {
-            return Err(Error::Usage("codes do not match the index".into()));
-        }
+        let n = header.latent_count as usize;
         let mut deco = Vec::with_capacity(shape.param_count() * header.weight_bytes());
         for v in self.decoder.to_flat() {
             if self.weight_format == WEIGHTS_F16 {

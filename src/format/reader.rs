@@ -53,6 +53,8 @@ pub struct Reader<R> {
     header: Header,
     sections: [SectionEntry; 4],
     index: Option<Vec<ImageEntry>>,
+    /// First latent of each image plus the total, checked against the header.
+    starts: Vec<usize>,
     decoder: Option<(DecoderWeights, Renderer)>,
     latents: Option<(Quantiser, Vec<u16>)>,
 }
@@ -87,10 +89,10 @@ impl<R: Read + Seek> Reader<R> {
             .map_err(io_err)?;
         let header = Header::parse(&head)?;
         let shape = header.shape;
-        if u64::from(header.image_count) > limits.max_images {
+        if u64::from(header.latent_count) > limits.max_images {
             return Err(Error::Limits(format!(
-                "{} images, limit {}",
-                header.image_count, limits.max_images
+                "{} images and patches, limit {}",
+                header.latent_count, limits.max_images
             )));
         }
         if shape.param_count() as u64 > limits.max_params {
@@ -148,6 +150,7 @@ impl<R: Read + Seek> Reader<R> {
             header,
             sections: sections.map(|e| e.expect("all four found above")),
             index: None,
+            starts: Vec::new(),
             decoder: None,
             latents: None,
         })
@@ -195,6 +198,30 @@ impl<R: Read + Seek> Reader<R> {
                     return Err(self.named(e));
                 }
             }
+            // Latents per image follow from the sizes; they must add up to the header's count.
+            let mut starts = Vec::with_capacity(entries.len() + 1);
+            let mut at = 0u64;
+            starts.push(0);
+            for e in &entries {
+                at += self.header.patches.units(e.width, e.height);
+                if at > u64::from(self.header.latent_count) {
+                    break;
+                }
+                starts.push(at as usize);
+            }
+            if at != u64::from(self.header.latent_count) {
+                let e = Error::Format(format!(
+                    "the index implies {}{at} latents, the header says {}",
+                    if starts.len() <= entries.len() {
+                        "more than "
+                    } else {
+                        ""
+                    },
+                    self.header.latent_count
+                ));
+                return Err(self.named(e));
+            }
+            self.starts = starts;
             self.index = Some(entries);
         }
         Ok(self.index.as_deref().expect("set above"))
@@ -215,12 +242,15 @@ impl<R: Read + Seek> Reader<R> {
         Ok(&self.prepared_decoder()?.1)
     }
 
-    /// The dequantised latent of image `i` (the latent section is read on first use).
+    /// The dequantised latents of image `i`: `D` values for an image stored whole, one
+    /// latent per patch (row by row) concatenated otherwise. The latent section is read on
+    /// first use.
     pub fn latent(&mut self, i: usize) -> Result<Vec<f32>> {
         self.check_image(i)?;
-        let d = self.shape().latent_dim;
+        self.index()?;
+        let (d, range) = (self.shape().latent_dim, self.starts[i]..self.starts[i + 1]);
         let (quant, codes) = self.codes()?;
-        Ok(quant.dequantise(&codes[i * d..(i + 1) * d]))
+        Ok(quant.dequantise(&codes[range.start * d..range.end * d]))
     }
 
     /// Bytes [`Self::render_into`] needs for image `i` at `width x height`.
@@ -240,10 +270,18 @@ impl<R: Read + Seek> Reader<R> {
                 buf.len()
             )));
         }
-        let channels = self.entry(i)?.channels;
+        let e = self.entry(i)?.clone();
         let z = self.latent(i)?;
+        let patches = self.header.patches;
         let renderer = &self.prepared_decoder()?.1;
-        renderer.render_into(&z, width, height, channels, buf)
+        renderer.render_image(
+            patches,
+            &z,
+            (e.width, e.height),
+            (width, height),
+            e.channels,
+            buf,
+        )
     }
 
     /// Renders image `i` at `width x height` as an 8-bit grey or RGB image.
@@ -278,6 +316,7 @@ impl<R: Read + Seek> Reader<R> {
             codes,
             index,
             weight_format,
+            patches: self.header.patches,
         })
     }
 
@@ -390,7 +429,7 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
     let (lo, hi) = match k {
         DECO => exact(shape.param_count() as u64 * header.weight_bytes() as u64),
         QUAN => exact(8 * d),
-        LATN => exact(n * d * header.code_bytes() as u64),
+        LATN => exact(u64::from(header.latent_count) * d * header.code_bytes() as u64),
         _ => (n * 12, n * (MAX_NAME_LEN as u64 + 11)),
     };
     let raw = u64::from(e.raw_len);
@@ -444,7 +483,7 @@ fn parse_quant(header: &Header, raw: &[u8]) -> Result<Quantiser> {
 
 /// Dimension-major stored codes to image-major.
 fn parse_codes(header: &Header, raw: &[u8], max: u16) -> Result<Vec<u16>> {
-    let (n, d) = (header.image_count as usize, header.shape.latent_dim);
+    let (n, d) = (header.latent_count as usize, header.shape.latent_dim);
     let mut codes = vec![0u16; n * d];
     for (k, chunk) in raw.chunks_exact(header.code_bytes()).enumerate() {
         let q = if chunk.len() == 1 {

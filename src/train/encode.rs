@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::format::{is_plain_relative_path, ImageEntry, Pack};
 use crate::io::SourceImage;
 use crate::model::DecoderWeights;
+use crate::patches::Geometry;
 use crate::progress;
 use crate::quant::Quantiser;
 use tch::Device;
@@ -26,6 +27,8 @@ pub struct EncodeOptions {
     pub weight_format: u8,
     /// Hide progress bars.
     pub quiet: bool,
+    /// How images larger than the patch size are cut.
+    pub patches: Geometry,
 }
 
 /// What encoding measured.
@@ -46,7 +49,8 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     } else {
         3
     };
-    let data = buckets(images, cfg.shape.channels as u8, cfg.device)?;
+    let units = all_units(images, opts.patches);
+    let data = buckets(&units, cfg.shape.channels as u8, cfg.device)?;
 
     let bar = progress::bar(cfg.steps as u64, "training", opts.quiet);
     let (siren, train_report) = train(&data, &cfg, &bar)?;
@@ -57,9 +61,16 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
         weights = weights.rounded_to_f16();
     }
     let start = Instant::now();
-    let latents = latents_for(&weights, images, opts.refine, cfg.device, opts.quiet)?;
+    let latents = latents_for(&weights, &units, opts.refine, cfg.device, opts.quiet)?;
     let quant = Quantiser::fit(&latents, cfg.shape.latent_dim, opts.bits)?;
-    let pack = assemble(weights, opts.weight_format, quant, &latents, images);
+    let pack = assemble(
+        weights,
+        opts.weight_format,
+        opts.patches,
+        quant,
+        &latents,
+        images,
+    );
     let report = EncodeReport {
         train: train_report,
         latent_seconds: start.elapsed().as_secs_f64(),
@@ -78,11 +89,13 @@ pub fn encode_with_decoder(
     quiet: bool,
 ) -> Result<Pack> {
     check_names(images)?;
-    let latents = latents_for(&base.decoder, images, refine, device, quiet)?;
+    let units = all_units(images, base.patches);
+    let latents = latents_for(&base.decoder, &units, refine, device, quiet)?;
     let quant = Quantiser::fit(&latents, base.shape().latent_dim, bits)?;
     Ok(assemble(
         base.decoder.clone(),
         base.weight_format,
+        base.patches,
         quant,
         &latents,
         images,
@@ -125,20 +138,29 @@ pub fn add_images(
             )));
         }
     }
-    let latents = latents_for(&pack.decoder, images, refine, device, quiet)?;
+    let units = all_units(images, pack.patches);
+    let latents = latents_for(&pack.decoder, &units, refine, device, quiet)?;
     let d = pack.shape().latent_dim;
     let mut report = AddReport::default();
-    for (img, z) in images.iter().zip(latents.chunks_exact(d)) {
+    let mut next = 0;
+    for img in images {
+        let count = pack.patches.units(img.width, img.height) as usize;
+        let z = &latents[next * d..(next + count) * d];
+        next += count;
         report.clamped += z
             .iter()
             .enumerate()
-            .filter(|&(k, &v)| v < pack.quant.lo[k] || v > pack.quant.hi[k])
+            .filter(|&(k, &v)| v < pack.quant.lo[k % d] || v > pack.quant.hi[k % d])
             .count();
-        let codes = pack.quant.quantise(z);
+        let codes: Vec<u16> = z
+            .chunks_exact(d)
+            .flat_map(|u| pack.quant.quantise(u))
+            .collect();
         let entry = entry_of(img);
         match pack.find(&img.name) {
             Some(i) => {
-                pack.codes[i * d..(i + 1) * d].copy_from_slice(&codes);
+                let starts = pack.latent_starts();
+                pack.codes.splice(starts[i] * d..starts[i + 1] * d, codes);
                 pack.index[i] = entry;
                 report.replaced += 1;
             }
@@ -165,8 +187,14 @@ fn check_names(images: &[SourceImage]) -> Result<()> {
     Ok(())
 }
 
-/// Latents (`N x D`) of `images` against the frozen decoder `weights`: the gradient-origin
-/// step plus `refine` refinement steps. Colour images need an RGB decoder.
+/// Every image whole, or its patches, in order: what latents are derived from.
+pub fn all_units(images: &[SourceImage], patches: Geometry) -> Vec<SourceImage> {
+    images.iter().flat_map(|i| patches.units_of(i)).collect()
+}
+
+/// Latents (`N x D`) of `images` (whole images or patches, see [`all_units`]) against the
+/// frozen decoder `weights`: the gradient-origin step plus `refine` refinement steps.
+/// Colour images need an RGB decoder.
 pub fn latents_for(
     weights: &DecoderWeights,
     images: &[SourceImage],
@@ -198,10 +226,11 @@ fn entry_of(img: &SourceImage) -> ImageEntry {
     }
 }
 
-/// A pack from a decoder, quantiser and unquantised latents (`N x D`) of `images`.
+/// A pack from a decoder, quantiser and unquantised latents (one per unit) of `images`.
 fn assemble(
     decoder: DecoderWeights,
     weight_format: u8,
+    patches: Geometry,
     quant: Quantiser,
     latents: &[f32],
     images: &[SourceImage],
@@ -217,5 +246,6 @@ fn assemble(
         codes,
         index: images.iter().map(entry_of).collect(),
         weight_format,
+        patches,
     }
 }

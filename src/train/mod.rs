@@ -5,7 +5,8 @@ pub mod gon;
 pub mod siren;
 
 pub use encode::{
-    add_images, encode, encode_with_decoder, latents_for, AddReport, EncodeOptions, EncodeReport,
+    add_images, all_units, encode, encode_with_decoder, latents_for, AddReport, EncodeOptions,
+    EncodeReport,
 };
 pub use gon::{TrainConfig, TrainReport};
 pub use siren::Siren;
