@@ -193,8 +193,8 @@ fn gonpack_rows(
             let decode_s = t.elapsed().as_secs_f64();
             let psnr = psnrs.iter().sum::<f64>() / psnrs.len() as f64;
             rows.push(Row {
-                codec: codec.into(),
-                setting: format!("latent {d}, {bits} bits, refine {refine}"),
+                codec: format!("{codec} refine {refine}"),
+                setting: format!("latent {d}, {bits} bits"),
                 bpp: (sizes.latents + sizes.index) as f64 * 8.0 / pixels,
                 bpp_with_decoder: Some(sizes.total() as f64 * 8.0 / pixels),
                 psnr,
@@ -539,7 +539,7 @@ fn markdown(rows: &[Row], train: &std::path::Path, test: &std::path::Path, n: us
     s
 }
 
-/// PSNR against bpp, one polyline per codec, for the lossy rows with bpp <= 4.
+/// PSNR against bpp, one polyline per codec, for the lossy rows with bpp <= 2.
 fn svg(rows: &[Row]) -> String {
     let (x_max, y_lo, y_hi) = (2.0f64, 10.0f64, 40.0f64);
     let (pw, ph, m) = (640.0, 400.0, 50.0);
@@ -547,7 +547,7 @@ fn svg(rows: &[Row]) -> String {
     let py = |p: f64| m + ph - (p.clamp(y_lo, y_hi) - y_lo) / (y_hi - y_lo) * ph;
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     let mut add = |name: String, b: f64, p: f64| {
-        if !(b.is_finite() && p.is_finite()) {
+        if !(b.is_finite() && p.is_finite() && b <= x_max) {
             return;
         }
         match series.iter_mut().find(|(n, _)| *n == name) {
@@ -562,7 +562,8 @@ fn svg(rows: &[Row]) -> String {
         }
     }
     let colours = [
-        "#d62728", "#ff9896", "#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd",
+        "#d62728", "#ff9896", "#e377c2", "#f7b6d2", "#8c564b", "#c49c94", "#1f77b4", "#aec7e8",
+        "#2ca02c", "#98df8a", "#9467bd", "#7f7f7f",
     ];
     let mut s = format!(
         "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n",
