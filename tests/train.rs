@@ -296,3 +296,47 @@ fn patch_borders_are_as_good_as_patch_interiors() {
         assert!(i > 18.0, "scale {scale}: interiors only {i:.2} dB");
     }
 }
+
+#[test]
+fn adding_to_a_patched_pack_keeps_old_patches() {
+    // CIFAR images cut into 2x2 patches of 16 + 2 margin; add two, then replace one.
+    let images = common::corpus_images("cifar", 10);
+    let (base, new) = images.split_at(8);
+    let mut opts = options(60);
+    opts.patches = gonpack::patches::Geometry {
+        patch: 16,
+        overlap: 2,
+    };
+    let (mut pack, _) = encode(base, &opts).unwrap();
+    let d = pack.shape().latent_dim;
+    assert_eq!(pack.codes.len(), 8 * 4 * d);
+    let old = pack.codes.clone();
+    add_images(&mut pack, new, 2, false, Device::Cpu, true).unwrap();
+    assert_eq!(pack.codes.len(), 10 * 4 * d);
+    assert_eq!(&pack.codes[..old.len()], &old[..]);
+    let before_last = pack.codes[9 * 4 * d..].to_vec();
+    let first_version = pack.codes[8 * 4 * d..9 * 4 * d].to_vec();
+    let mut replacement = new[0].clone();
+    replacement.pixels.reverse(); // a different picture under the same name
+    add_images(&mut pack, &[replacement], 2, true, Device::Cpu, true).unwrap();
+    assert_eq!(pack.codes.len(), 10 * 4 * d);
+    assert_eq!(
+        &pack.codes[..8 * 4 * d],
+        &old[..],
+        "images before it untouched"
+    );
+    assert_eq!(
+        &pack.codes[9 * 4 * d..],
+        &before_last[..],
+        "images after it untouched"
+    );
+    assert_ne!(
+        &pack.codes[8 * 4 * d..9 * 4 * d],
+        &first_version[..],
+        "replaced"
+    );
+    let (bytes, _) = pack.to_bytes().unwrap();
+    let reread = gonpack::Pack::from_bytes(&bytes, &gonpack::Limits::default()).unwrap();
+    assert_eq!(reread, pack);
+    assert!(pack_psnr(&reread, base).unwrap().iter().all(|p| *p > 8.0));
+}
