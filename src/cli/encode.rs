@@ -39,7 +39,7 @@ pub struct EncodeArgs {
     /// Frequency factor of the other sine layers.
     #[arg(long, default_value_t = 30.0)]
     w0_hidden: f32,
-    /// Training steps [default: one per image, at least 1000 and at most 3000].
+    /// Training steps [default: one per latent (image or patch), at least 1000 and at most 3000].
     #[arg(long)]
     steps: Option<usize>,
     /// Images per training step.
@@ -90,10 +90,11 @@ pub struct EncodeArgs {
     verbose: bool,
 }
 
-/// Training steps when `--steps` is not given: one per image, clamped to `1000..=3000`
-/// (measured on MNIST-10k: 8000 steps reached the same quality as 3000).
-fn default_steps(images: usize) -> usize {
-    images.clamp(1000, 3000)
+/// Training steps when `--steps` is not given: one per latent (whole image or patch),
+/// clamped to `1000..=3000` (measured on MNIST-10k: 8000 steps reached the same quality as
+/// 3000).
+fn default_steps(latents: u64) -> usize {
+    latents.clamp(1000, 3000) as usize
 }
 
 pub fn run(a: EncodeArgs) -> Result<()> {
@@ -136,6 +137,10 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         );
         return super::emit(&summary(&a, &output, &images, &pack, &sizes, &timing)?);
     }
+    let patches = Geometry {
+        patch: a.patch,
+        overlap: if a.patch == 0 { 0 } else { a.overlap },
+    };
     let opts = EncodeOptions {
         train: TrainConfig {
             shape: ModelShape {
@@ -147,7 +152,9 @@ pub fn run(a: EncodeArgs) -> Result<()> {
                 w0_first: a.w0,
                 w0_hidden: a.w0_hidden,
             },
-            steps: a.steps.unwrap_or_else(|| default_steps(images.len())),
+            steps: a.steps.unwrap_or_else(|| {
+                default_steps(images.iter().map(|i| patches.units(i.width, i.height)).sum())
+            }),
             batch: a.batch,
             lr: a.lr,
             pixels: a.pixels,
@@ -164,10 +171,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             WEIGHTS_F16
         },
         quiet: a.quiet,
-        patches: Geometry {
-            patch: a.patch,
-            overlap: if a.patch == 0 { 0 } else { a.overlap },
-        },
+        patches,
     };
     let g = opts.patches;
     if g.patch > 0 && (g.overlap == 0 || g.overlap > g.patch || g.patch > 65_535 || g.overlap > 255)
