@@ -13,7 +13,7 @@ use super::interpolate::GAP;
 pub struct CompareArgs {
     /// The pack.
     pack: PathBuf,
-    /// Folder holding the original images (the one that was encoded).
+    /// Folder holding the original images: the one that was encoded, or a sub-folder of it.
     dir: PathBuf,
     /// Output PNG [default: PACK without extension, plus "-compare.png"].
     #[arg(short, long)]
@@ -41,7 +41,14 @@ pub fn run(a: CompareArgs) -> Result<()> {
         if rows.len() == a.limit {
             break;
         }
-        if let Some(i) = reader.find(&img.name)? {
+        // DIR may be the encoded folder or one of its sub-folders ("photos/x.png" in the
+        // pack is "x.png" under DIR/photos).
+        let suffix = format!("/{}", img.name);
+        let found = reader
+            .index()?
+            .iter()
+            .position(|e| e.name == img.name || e.name.ends_with(&suffix));
+        if let Some(i) = found {
             rows.push((i, img));
         }
     }
