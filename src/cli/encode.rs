@@ -153,7 +153,12 @@ pub fn run(a: EncodeArgs) -> Result<()> {
                 w0_hidden: a.w0_hidden,
             },
             steps: a.steps.unwrap_or_else(|| {
-                default_steps(images.iter().map(|i| patches.units(i.width, i.height)).sum())
+                default_steps(
+                    images
+                        .iter()
+                        .map(|i| patches.units(i.width, i.height))
+                        .sum(),
+                )
             }),
             batch: a.batch,
             lr: a.lr,
