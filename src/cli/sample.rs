@@ -62,7 +62,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         latents.extend(reader.latent(i)?);
     }
     let gaussian = Gaussian::fit(&latents, d);
-    let fitted = reader.len();
+    let fitted = latents.len() / d; // one per whole image or patch
     let renderer = reader.renderer()?;
     let cols = (f64::from(a.n).sqrt().ceil() as u32).max(1);
     let rows = a.n.div_ceil(cols);
