@@ -97,11 +97,26 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
     rows.extend(lossless_rows(&test, pixels)?);
     let layouts: &[bool] = if one_size { &[false, true] } else { &[false] };
     for &as_mosaic in layouts {
+        let row = |codec: &str, q: String, enc: &dyn Fn(&SourceImage) -> Vec<u8>, f| {
+            lossy_row(&test, as_mosaic, pixels, codec, q, enc, |b, like| {
+                decode_with_image(b, f, like)
+            })
+        };
         for q in [2u8, 5, 10, 20, 30, 50, 75] {
-            rows.push(jpeg_row(&test, q, as_mosaic, pixels)?);
+            rows.push(row(
+                "JPEG",
+                format!("quality {q}"),
+                &|i| jpeg_encode(i, q),
+                ImageFormat::Jpeg,
+            ));
         }
         for q in [0.0f32, 2.0, 10.0, 25.0, 50.0, 75.0] {
-            rows.push(webp_row(&test, q, as_mosaic, pixels)?);
+            rows.push(row(
+                "WebP",
+                format!("quality {q}"),
+                &|i| webp_encode(i, q),
+                ImageFormat::WebP,
+            ));
         }
     }
     if a.sr {
@@ -312,51 +327,21 @@ fn decode_with_image(bytes: &[u8], format: ImageFormat, like: &SourceImage) -> V
     }
 }
 
-fn jpeg_row(
-    test: &[SourceImage],
-    q: u8,
-    as_mosaic: bool,
-    pixels: f64,
-) -> Result<Row, Box<dyn std::error::Error>> {
-    Ok(lossy_row(
-        test,
-        as_mosaic,
-        pixels,
-        "JPEG",
-        format!("quality {q}"),
-        |img| {
-            let mut out = Vec::new();
-            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q);
-            dynamic(img.width, img.height, img.channels, img.pixels.clone())
-                .write_with_encoder(enc)
-                .expect("JPEG encodes");
-            out
-        },
-        |bytes, like| decode_with_image(bytes, ImageFormat::Jpeg, like),
-    ))
+fn jpeg_encode(img: &SourceImage, q: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q);
+    dynamic(img.width, img.height, img.channels, img.pixels.clone())
+        .write_with_encoder(enc)
+        .expect("JPEG encodes");
+    out
 }
 
-fn webp_row(
-    test: &[SourceImage],
-    q: f32,
-    as_mosaic: bool,
-    pixels: f64,
-) -> Result<Row, Box<dyn std::error::Error>> {
-    Ok(lossy_row(
-        test,
-        as_mosaic,
-        pixels,
-        "WebP",
-        format!("quality {q}"),
-        |img| {
-            // libwebp codes RGB; grey images go in as R = G = B.
-            let rgb = img.samples_as(3);
-            webp::Encoder::from_rgb(&rgb, img.width, img.height)
-                .encode(q)
-                .to_vec()
-        },
-        |bytes, like| decode_with_image(bytes, ImageFormat::WebP, like),
-    ))
+/// libwebp codes RGB; grey images go in as R = G = B.
+fn webp_encode(img: &SourceImage, q: f32) -> Vec<u8> {
+    let rgb = img.samples_as(3);
+    webp::Encoder::from_rgb(&rgb, img.width, img.height)
+        .encode(q)
+        .to_vec()
 }
 
 /// PNG per image (best compression), zstd -19 and xz -9e of the raw sample array.
