@@ -94,11 +94,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
         table += &format!("  {psnr:6.2} dB  {}\n", img.name);
         y += h * z + GAP;
     }
-    let output = a
-        .output
-        .clone()
-        .unwrap_or_else(|| super::sibling(&a.pack, "-compare.png"));
-    sheet.save(&output)?;
+    let output = super::save_picture(&sheet, &a.output, &a.pack, "-compare.png")?;
     super::emit(&format!(
         "{} images (original | decoded | decoded at {z}x), mean PSNR {:.2} dB -> {}\n{table}",
         rows.len(),

@@ -65,11 +65,7 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
         )?;
         strip.paste(k * (w + GAP), 0, w, h, channels, &frame, 1);
     }
-    let output = a
-        .output
-        .clone()
-        .unwrap_or_else(|| super::sibling(&a.pack, "-interpolate.png"));
-    strip.save(&output)?;
+    let output = super::save_picture(&strip, &a.output, &a.pack, "-interpolate.png")?;
     super::emit(&format!(
         "{} frames of {w}x{h} from {} to {} -> {}\n",
         a.steps,

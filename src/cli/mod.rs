@@ -122,6 +122,19 @@ fn quality_line(pack: &gonpack::Pack, images: &[SourceImage]) -> Result<String> 
     ))
 }
 
+/// Saves a picture made from `pack` to `output`, by default next to the pack with `suffix`;
+/// returns where it went.
+fn save_picture(
+    picture: &gonpack::sheet::Canvas,
+    output: &Option<PathBuf>,
+    pack: &Path,
+    suffix: &str,
+) -> Result<PathBuf> {
+    let path = output.clone().unwrap_or_else(|| sibling(pack, suffix));
+    picture.save(&path)?;
+    Ok(path)
+}
+
 /// Two summary lines: the size breakdown and the rate over `pixels` pixels.
 fn size_lines(sizes: &SizeBreakdown, pixels: u64) -> String {
     format!(

@@ -81,11 +81,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
             1,
         );
     }
-    let output = a
-        .output
-        .clone()
-        .unwrap_or_else(|| super::sibling(&a.pack, "-samples.png"));
-    grid.save(&output)?;
+    let output = super::save_picture(&grid, &a.output, &a.pack, "-samples.png")?;
     super::emit(&format!(
         "{} samples of {w}x{h} from a Gaussian fitted to {} latents -> {}\n",
         a.n,
