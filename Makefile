@@ -1,4 +1,6 @@
 # gonpack: `make demo` and `make test` work on a fresh machine (they install libtorch first).
+# The workspace has two packages: `gonpack` (format, renderer, the `gonpack` program; never links
+# libtorch) and `gonpack-train` in train/ (training and encoding with tch; `gonpack-train`).
 CARGO ?= cargo
 BIN := target/release/gonpack
 
@@ -8,8 +10,9 @@ BIN := target/release/gonpack
 setup:
 	@bash scripts/setup-torch.sh
 
+# Both programs: gonpack runs gonpack-train (next to it) for encode and add.
 build: setup
-	$(CARGO) build --release
+	$(CARGO) build --release --workspace
 
 # Encode the committed corpus into one pack, then decode it at 4x.
 demo: build
@@ -20,11 +23,13 @@ demo: build
 
 # Whole test suite (release build, shared with `make build`), formatting and lints.
 test: setup
-	$(CARGO) fmt --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
-	$(CARGO) clippy --release --no-default-features --features cli --lib --bins --tests -- -D warnings
-	$(CARGO) test --release
-	env -u LIBTORCH $(CARGO) test --release --no-default-features
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --release -p gonpack --no-default-features --lib --tests -- -D warnings
+	$(CARGO) test --release --workspace
+	$(CARGO) test --release -p gonpack --no-default-features
+	@! $(CARGO) tree -p gonpack --prefix none | grep -E '^(tch|torch-sys) ' \
+		|| { echo "gonpack must not depend on libtorch"; exit 1; }
 
 bench: setup
-	$(CARGO) bench
+	$(CARGO) bench --workspace

@@ -1,7 +1,7 @@
-//! Render throughput in megapixels/s (criterion "Melem/s" = output pixels): the pure-Rust
-//! renderer against the tch forward pass (feature `train`) on the same committed packs, at
-//! scale 1 and 4. tch gets its best case: all 16 images in one batched call, float output;
-//! the pure-Rust side renders image by image into 8-bit buffers.
+//! Render throughput in megapixels/s (criterion "Melem/s" = output pixels) of the pure-Rust
+//! renderer on the committed 16-digit packs, at scale 1 and 4, image by image into 8-bit
+//! buffers. `cargo bench -p gonpack-train --bench train` runs the same cases through the tch
+//! forward pass for comparison.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gonpack::{render, Limits, Pack};
 
@@ -32,19 +32,6 @@ fn bench_render(c: &mut Criterion) {
                     }
                 })
             });
-            #[cfg(feature = "train")]
-            {
-                use tch::{Device, Tensor};
-                let siren =
-                    gonpack::train::Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
-                let p = i64::from(w * h);
-                let coords = Tensor::from_slice(&gonpack::coords::grid(w, h)).reshape([p, 2]);
-                let z: Vec<f32> = latents.concat();
-                let z = Tensor::from_slice(&z).reshape([pack.len() as i64, -1]);
-                g.bench_function(format!("tch_x{scale}"), |b| {
-                    b.iter(|| tch::no_grad(|| std::hint::black_box(siren.forward(&coords, &z))))
-                });
-            }
         }
         g.finish();
     }

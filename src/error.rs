@@ -1,7 +1,7 @@
 //! The crate's error type: each variant says who is at fault.
 use std::path::PathBuf;
 
-/// Errors from reading, writing, rendering and encoding packs.
+/// Errors from reading, writing and rendering packs (training adds libtorch's, in gonpack-train).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The data does not start with the gonpack signature.
@@ -52,10 +52,6 @@ pub enum Error {
         /// What is wrong.
         source: Box<Error>,
     },
-    /// An error raised by libtorch.
-    #[cfg(feature = "train")]
-    #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
 }
 
 impl Error {

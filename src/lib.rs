@@ -23,8 +23,11 @@
 //! ```
 //!
 //! Layers: [`mod@format`] (the container), [`render`] (pure-Rust decoding) and the helpers below
-//! need no libtorch; `train` (feature `train`, on by default) trains decoders and derives
-//! latents with tch.
+//! never link libtorch. Training decoders and deriving latents (tch) is the separate crate
+//! `gonpack-train` in this repository's `train/` folder; the `gonpack` program runs its
+//! `gonpack-train` program for `encode` and `add`, so reading a pack never loads libtorch.
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod consts;
 pub mod coords;
 pub mod error;
@@ -40,8 +43,6 @@ pub mod quant;
 pub mod render;
 pub mod rng;
 pub mod sheet;
-#[cfg(feature = "train")]
-pub mod train;
 
 pub use error::{Error, Result};
 pub use format::{ImageEntry, Images, Pack, Reader, SizeBreakdown};

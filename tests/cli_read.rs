@@ -146,3 +146,50 @@ fn compare_sheet_reports_the_psnr_of_each_image() {
         "header plus four rows of 4x panels"
     );
 }
+
+/// `gonpack encode` and `gonpack add` run gonpack-train with the same arguments (`--help`
+/// included) and exit with its status; a missing gonpack-train is a clear error.
+#[cfg(unix)]
+#[test]
+fn encode_and_add_run_gonpack_train() {
+    let run = |program: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gonpack"))
+            .env(gonpack::cli::TRAIN_PROGRAM_ENV, program)
+            .args(args)
+            .output()
+            .expect("run gonpack")
+    };
+    let out = run(
+        "echo",
+        &["encode", "corpus", "-o", "x.gonpack", "--steps", "5"],
+    );
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"encode corpus -o x.gonpack --steps 5\n");
+    let out = run("echo", &["add", "--help"]);
+    assert_eq!(out.stdout, b"add --help\n");
+    assert_eq!(run("false", &["encode", "corpus"]).status.code(), Some(1));
+    let out = run("/nonexistent/gonpack-train", &["encode", "corpus"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(
+            "gonpack: error: unsupported: `gonpack encode` runs /nonexistent/gonpack-train ("
+        ) && err.contains("cargo build --release -p gonpack-train"),
+        "{err}"
+    );
+}
+
+/// The `gonpack` program never links libtorch, so reading commands start in milliseconds
+/// (loading libtorch alone takes about 0.3 s).
+#[test]
+fn gonpack_does_not_link_libtorch() {
+    let bin = std::fs::read(env!("CARGO_BIN_EXE_gonpack")).unwrap();
+    // The names a dynamic section would hold (NUL-terminated), not mere mentions in messages.
+    for lib in [&b"libtorch_cpu.so\0"[..], b"libtorch.so\0", b"libc10.so\0"] {
+        assert!(
+            !bin.windows(lib.len()).any(|w| w == lib),
+            "gonpack refers to {}",
+            String::from_utf8_lossy(&lib[..lib.len() - 1])
+        );
+    }
+}

@@ -1,10 +1,10 @@
 //! `gonpack compare`.
 use std::path::PathBuf;
 
+use crate::metrics::psnr_u8;
+use crate::sheet::{Canvas, GLYPH};
+use crate::{Error, Limits, Reader, Result};
 use clap::Args;
-use gonpack::metrics::psnr_u8;
-use gonpack::sheet::{Canvas, GLYPH};
-use gonpack::{Error, Limits, Reader, Result};
 
 use super::interpolate::GAP;
 

@@ -2,8 +2,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::{io, progress, Error, Reader, Result};
 use clap::Args;
-use gonpack::{io, progress, Error, Reader, Result};
 use rayon::prelude::*;
 
 /// Arguments of `decode`.

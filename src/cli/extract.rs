@@ -1,8 +1,8 @@
 //! `gonpack extract`.
 use std::path::PathBuf;
 
+use crate::{io, Error, Reader, Result};
 use clap::Args;
-use gonpack::{io, Error, Reader, Result};
 
 /// Arguments of `extract`.
 #[derive(Debug, Args)]

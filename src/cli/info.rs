@@ -2,8 +2,8 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
+use crate::{Limits, Reader, Result};
 use clap::Args;
-use gonpack::{Limits, Reader, Result};
 
 /// Arguments of `info`.
 #[derive(Debug, Args)]
@@ -22,7 +22,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
     let mut reader = Reader::open(&a.pack, Limits::default())?;
     let (header, sizes) = (*reader.header(), reader.sizes());
     let s = &header.shape;
-    let weights = if header.weight_format == gonpack::consts::WEIGHTS_F16 {
+    let weights = if header.weight_format == crate::consts::WEIGHTS_F16 {
         "f16"
     } else {
         "f32"

@@ -1,10 +1,10 @@
 //! `gonpack interpolate`.
 use std::path::PathBuf;
 
+use crate::latent_space::slerp;
+use crate::sheet::Canvas;
+use crate::{Error, Reader, Result};
 use clap::Args;
-use gonpack::latent_space::slerp;
-use gonpack::sheet::Canvas;
-use gonpack::{Error, Reader, Result};
 
 /// Arguments of `interpolate`.
 #[derive(Debug, Args)]

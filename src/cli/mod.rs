@@ -1,38 +1,32 @@
-//! Argument definitions and dispatch.
-#[cfg(feature = "train")]
-mod add;
+//! The command line shared by the `gonpack` and `gonpack-train` programs (feature `cli`):
+//! the reading commands, and the helpers the encoding commands of `gonpack-train` use.
+//!
+//! `gonpack` never links libtorch: it runs `gonpack-train` for `encode` and `add`
+//! ([`forward`]), so decoding and inspecting a pack start in milliseconds.
+//!
+//! Exit codes: 0 success, 1 failure (bad input, I/O, limits), 2 usage error.
 mod compare;
 mod decode;
-#[cfg(feature = "train")]
-mod encode;
 mod extract;
+mod forward;
 mod info;
 mod interpolate;
 mod sample;
 mod size;
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use gonpack::io::{self, SourceImage};
-use gonpack::{Error, Result, SizeBreakdown};
+use clap::Subcommand;
 
-/// gonpack: a folder of images as one shared neural decoder plus a short latent per image.
-#[derive(Debug, Parser)]
-#[command(version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+pub use forward::{forward, Forwarded, TRAIN_PROGRAM, TRAIN_PROGRAM_ENV};
 
+use crate::io::{self, SourceImage};
+use crate::{Error, Result, SizeBreakdown};
+
+/// The commands that read packs; they need no libtorch.
 #[derive(Debug, Subcommand)]
-enum Command {
-    /// Train a decoder on every image under DIR and write one .gonpack file.
-    #[cfg(feature = "train")]
-    Encode(encode::EncodeArgs),
-    /// Encode the images under DIR against a pack's decoder and add them to the pack.
-    #[cfg(feature = "train")]
-    Add(add::AddArgs),
+pub enum ReadCommand {
     /// Render the images of a pack as PNG files, at any resolution.
     Decode(decode::DecodeArgs),
     /// Render one image of a pack, without decoding the others.
@@ -47,25 +41,34 @@ enum Command {
     Compare(compare::CompareArgs),
 }
 
-/// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
-        #[cfg(feature = "train")]
-        Command::Encode(a) => encode::run(a),
-        #[cfg(feature = "train")]
-        Command::Add(a) => add::run(a),
-        Command::Decode(a) => decode::run(a),
-        Command::Extract(a) => extract::run(a),
-        Command::Info(a) => info::run(a),
-        Command::Interpolate(a) => interpolate::run(a),
-        Command::Sample(a) => sample::run(a),
-        Command::Compare(a) => compare::run(a),
+impl ReadCommand {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        match self {
+            ReadCommand::Decode(a) => decode::run(a),
+            ReadCommand::Extract(a) => extract::run(a),
+            ReadCommand::Info(a) => info::run(a),
+            ReadCommand::Interpolate(a) => interpolate::run(a),
+            ReadCommand::Sample(a) => sample::run(a),
+            ReadCommand::Compare(a) => compare::run(a),
+        }
+    }
+}
+
+/// Prints `error` as `program: error: …` and returns the documented exit code
+/// (2 for usage errors, 1 for the rest).
+pub fn report(program: &str, error: &dyn std::fmt::Display, usage: bool) -> ExitCode {
+    eprintln!("{program}: error: {error}");
+    if usage {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }
 
 /// `dir/name.ext` → `dir/name` + `suffix` (default output names); `.` and `..` are resolved
 /// first, so `encode .` writes next to the folder, not inside it.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let trimmed = path.components().as_path();
     let named = match trimmed.file_name() {
         Some(_) => trimmed.to_path_buf(),
@@ -79,7 +82,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Every image under `dir`, with warnings for skipped files unless `quiet`; none is an error.
-fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<SourceImage>> {
+pub fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<SourceImage>> {
     let (images, report) = io::read_folder(dir, skip_invalid)?;
     if !quiet {
         for p in &report.skipped_other {
@@ -106,9 +109,8 @@ fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<Source
 
 /// `  quality  mean PSNR …, worst … (name)` for `images` as the pure-Rust renderer decodes
 /// them from `pack` (same order as its index).
-#[cfg(feature = "train")]
-fn quality_line(pack: &gonpack::Pack, images: &[SourceImage]) -> Result<String> {
-    let psnr = gonpack::metrics::pack_psnr(pack, images)?;
+pub fn quality_line(pack: &crate::Pack, images: &[SourceImage]) -> Result<String> {
+    let psnr = crate::metrics::pack_psnr(pack, images)?;
     let mean = psnr.iter().sum::<f64>() / psnr.len().max(1) as f64;
     let (worst_i, worst) = psnr
         .iter()
@@ -125,7 +127,7 @@ fn quality_line(pack: &gonpack::Pack, images: &[SourceImage]) -> Result<String> 
 /// Saves a picture made from `pack` to `output`, by default next to the pack with `suffix`;
 /// returns where it went.
 fn save_picture(
-    picture: &gonpack::sheet::Canvas,
+    picture: &crate::sheet::Canvas,
     output: &Option<PathBuf>,
     pack: &Path,
     suffix: &str,
@@ -136,7 +138,7 @@ fn save_picture(
 }
 
 /// Two summary lines: the size breakdown and the rate over `pixels` pixels.
-fn size_lines(sizes: &SizeBreakdown, pixels: u64) -> String {
+pub fn size_lines(sizes: &SizeBreakdown, pixels: u64) -> String {
     format!(
         "  size     {} bytes = decoder {} + latents {} + index {} + header {}\n  rate     {:.4} bits per pixel ({} pixels)\n",
         sizes.total(),
@@ -150,12 +152,12 @@ fn size_lines(sizes: &SizeBreakdown, pixels: u64) -> String {
 }
 
 /// Writes `text` to standard output; a closed pipe (`gonpack info | head`) is not an error.
-fn emit(text: &str) -> Result<()> {
+pub fn emit(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(gonpack::Error::io("<stdout>", e))
+            Err(crate::Error::io("<stdout>", e))
         }
         _ => Ok(()),
     }

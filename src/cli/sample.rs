@@ -2,11 +2,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::latent_space::Gaussian;
+use crate::rng::Rng;
+use crate::sheet::Canvas;
+use crate::{Error, Reader, Result};
 use clap::Args;
-use gonpack::latent_space::Gaussian;
-use gonpack::rng::Rng;
-use gonpack::sheet::Canvas;
-use gonpack::{Error, Reader, Result};
 
 use super::interpolate::GAP;
 

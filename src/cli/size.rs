@@ -1,6 +1,6 @@
 //! Output-size options shared by the commands that render: `--scale`, `--size`, `--max-pixels`.
+use crate::{Error, Limits, Result};
 use clap::Args;
-use gonpack::{Error, Limits, Result};
 
 /// How large to render.
 #[derive(Debug, Clone, Args)]

@@ -1,9 +1,9 @@
 //! Training data as tensors, grouped by image size so a batch shares one coordinate grid.
 use tch::{Device, Kind, Tensor};
 
-use crate::coords;
 use crate::error::Result;
-use crate::io::SourceImage;
+use gonpack::coords;
+use gonpack::io::SourceImage;
 
 /// All images of one size.
 pub struct Bucket {

@@ -2,7 +2,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::model::{DecoderWeights, ModelShape, SineLayer};
+use gonpack::model::{DecoderWeights, ModelShape, SineLayer};
 
 /// A SIREN whose latent enters every modulated layer as an additive shift `M_l z`.
 pub struct Siren {

@@ -1,12 +1,12 @@
 //! The `gonpack` binary end to end on corpus images.
-#![cfg(all(feature = "train", feature = "cli"))]
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn gonpack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gonpack"))
+    Command::new(env!("CARGO_BIN_EXE_gonpack-train"))
         .args(args)
         .output()
         .expect("run gonpack")
@@ -263,4 +263,27 @@ fn add_and_encode_with_an_existing_decoder() {
         .0;
     assert_eq!(reused.decoder, base.decoder);
     assert_eq!(reused.len(), 4);
+}
+
+/// Bad options are usage errors (exit 2) that name the option, before any image is read.
+#[test]
+fn bad_encode_options_are_usage_errors() {
+    let corpus = common::corpus().join("mnist");
+    let dir = corpus.to_str().unwrap();
+    for (args, says) in [
+        (vec!["--steps", "0"], "--steps must be positive"),
+        (vec!["--latent", "0"], "--latent, --hidden"),
+        (
+            vec!["--modulated", "4"],
+            "--modulated must be 1 to --layers (3)",
+        ),
+        (
+            vec!["--device", "tpu"],
+            "--device must be cpu, cuda or auto",
+        ),
+    ] {
+        let out = gonpack(&[&["encode", dir, "-q"][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    }
 }

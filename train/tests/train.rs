@@ -1,13 +1,13 @@
 //! Training, latent derivation and the pure-Rust renderer against tch (needs libtorch).
-#![cfg(feature = "train")]
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use gonpack::metrics::{pack_psnr, psnr_u8};
 use gonpack::render::{to_u8, Renderer};
-use gonpack::train::data::buckets;
-use gonpack::train::gon::derive_latents;
-use gonpack::train::{add_images, encode, EncodeOptions, Siren, TrainConfig};
 use gonpack::{consts, coords, ModelShape};
+use gonpack_train::data::buckets;
+use gonpack_train::gon::derive_latents;
+use gonpack_train::{add_images, encode, EncodeOptions, Siren, TrainConfig};
 use indicatif::ProgressBar;
 use tch::{Device, Tensor};
 
@@ -202,7 +202,7 @@ fn adding_images_leaves_existing_ones_bit_for_bit_unchanged() {
     // A clash is refused; --replace overwrites in place.
     assert!(matches!(
         add_images(&mut pack, &new[..1], 5, false, Device::Cpu, true),
-        Err(gonpack::Error::Usage(m)) if m.contains("already in the pack")
+        Err(gonpack_train::Error::Pack(gonpack::Error::Usage(m))) if m.contains("already in the pack")
     ));
     let r = add_images(&mut pack, &new[..1], 5, true, Device::Cpu, true).unwrap();
     assert_eq!((r.added, r.replaced, pack.len()), (0, 1, 72));
@@ -220,8 +220,10 @@ fn cuda_device_works_or_is_refused_clearly() {
         assert!(psnr > 12.0, "cuda encode reached {psnr:.2} dB");
     } else {
         eprintln!("no CUDA GPU here: checking the refusal only");
-        match gonpack::train::parse_device("cuda") {
-            Err(gonpack::Error::Usage(m)) => assert!(m.contains("no CUDA GPU"), "{m}"),
+        match gonpack_train::parse_device("cuda") {
+            Err(gonpack_train::Error::Pack(gonpack::Error::Usage(m))) => {
+                assert!(m.contains("no CUDA GPU"), "{m}")
+            }
             other => panic!("expected a usage error, got {other:?}"),
         }
     }

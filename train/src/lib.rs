@@ -1,6 +1,11 @@
-//! Training and encoding with libtorch (feature `train`).
+//! Training and encoding for [gonpack](gonpack): Gradient Origin Network training of the shared
+//! SIREN decoder, latent derivation (one gradient step from the origin, then refinement) and
+//! adding images to a trained decoder, all with libtorch through tch.
+//!
+//! Reading and rendering packs needs none of this: the `gonpack` crate does it in pure Rust.
 pub mod data;
 pub mod encode;
+pub mod error;
 pub mod gon;
 pub mod siren;
 
@@ -8,10 +13,9 @@ pub use encode::{
     add_images, all_units, encode, encode_with_decoder, latents_for, AddReport, EncodeOptions,
     EncodeReport,
 };
+pub use error::{Error, Result};
 pub use gon::{TrainConfig, TrainReport};
 pub use siren::Siren;
-
-use crate::error::{Error, Result};
 
 /// Parses `cpu`, `cuda` or `auto` into a tch device; `cuda` without a usable GPU is an error.
 pub fn parse_device(name: &str) -> Result<tch::Device> {
@@ -19,10 +23,10 @@ pub fn parse_device(name: &str) -> Result<tch::Device> {
         "cpu" => Ok(tch::Device::Cpu),
         "auto" => Ok(tch::Device::cuda_if_available()),
         "cuda" if tch::Cuda::is_available() => Ok(tch::Device::Cuda(0)),
-        "cuda" => Err(Error::Usage(
-            "--device cuda: no CUDA GPU usable by this libtorch".into(),
+        "cuda" => Err(Error::usage(
+            "--device cuda: no CUDA GPU usable by this libtorch",
         )),
-        other => Err(Error::Usage(format!(
+        other => Err(Error::usage(format!(
             "--device must be cpu, cuda or auto, got {other:?}"
         ))),
     }

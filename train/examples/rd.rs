@@ -22,8 +22,8 @@ use gonpack::io::{read_folder, SourceImage};
 use gonpack::metrics::{pack_psnr, psnr_u8};
 use gonpack::quant::Quantiser;
 use gonpack::render::Renderer;
-use gonpack::train::{all_units, encode, latents_for, EncodeOptions, TrainConfig};
 use gonpack::{consts, ModelShape, Pack};
+use gonpack_train::{all_units, encode, latents_for, EncodeOptions, TrainConfig};
 use image::{DynamicImage, ImageFormat};
 
 /// One line of the table.

@@ -7,11 +7,11 @@
 use indicatif::ProgressBar;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::data::Bucket;
-use super::siren::Siren;
+use crate::data::Bucket;
 use crate::error::{Error, Result};
-use crate::model::ModelShape;
-use crate::rng::Rng;
+use crate::siren::Siren;
+use gonpack::model::ModelShape;
+use gonpack::rng::Rng;
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone)]
@@ -67,60 +67,101 @@ pub fn origin_latents(
     -(siren.step() * &grad[0])
 }
 
-/// Trains a decoder on `buckets`, reporting progress on `bar` (one tick per step).
-pub fn train(
-    buckets: &[Bucket],
-    cfg: &TrainConfig,
-    bar: &ProgressBar,
-) -> Result<(Siren, TrainReport)> {
-    tch::manual_seed(cfg.seed as i64);
-    let mean = mean_target(buckets);
-    let siren = Siren::new(cfg.shape, cfg.device, mean, cfg.step_init);
-    let mut opt = nn::Adam::default().build(&siren.vs, cfg.lr)?;
-    let mut rng = Rng::new(cfg.seed);
-    let sizes: Vec<usize> = buckets.iter().map(|b| b.members.len()).collect();
-    let total: usize = sizes.iter().sum();
-    let tail = (cfg.steps / 10).max(1);
-    let mut tail_mse = 0.0;
-    let start = std::time::Instant::now();
-    for step in 0..cfg.steps {
+/// One training run's state: decoder, optimiser and sampler. [`train`] drives it; benchmarks
+/// time single [`Trainer::step`]s.
+pub struct Trainer<'a> {
+    buckets: &'a [Bucket],
+    cfg: TrainConfig,
+    siren: Siren,
+    opt: nn::Optimizer,
+    rng: Rng,
+    sizes: Vec<usize>,
+}
+
+impl<'a> Trainer<'a> {
+    /// A freshly initialised decoder for `buckets` (output bias at their mean value).
+    pub fn new(buckets: &'a [Bucket], cfg: &TrainConfig) -> Result<Self> {
+        tch::manual_seed(cfg.seed as i64);
+        let siren = Siren::new(cfg.shape, cfg.device, mean_target(buckets), cfg.step_init);
+        let opt = nn::Adam::default().build(&siren.vs, cfg.lr)?;
+        Ok(Trainer {
+            buckets,
+            cfg: cfg.clone(),
+            siren,
+            opt,
+            rng: Rng::new(cfg.seed),
+            sizes: buckets.iter().map(|b| b.members.len()).collect(),
+        })
+    }
+
+    /// Step number `step` of `cfg.steps` (it sets the cosine learning rate): a batch from one
+    /// bucket (picked in proportion to its size), its gradient-origin latents and one Adam
+    /// step through them. Returns the batch's mean squared error.
+    pub fn step(&mut self, step: usize) -> Result<f64> {
+        let cfg = &self.cfg;
         let progress = step as f64 / cfg.steps.max(1) as f64;
-        opt.set_lr(cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())));
-        let mut pick = rng.below(total);
-        let k = sizes.iter().position(|&s| {
+        let lr = cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+        self.opt.set_lr(lr);
+        let total: usize = self.sizes.iter().sum();
+        let mut pick = self.rng.below(total);
+        let k = self.sizes.iter().position(|&s| {
             let hit = pick < s;
             if !hit {
                 pick -= s;
             }
             hit
         });
-        let bucket = &buckets[k.unwrap_or(0)];
+        let bucket = &self.buckets[k.unwrap_or(0)];
         let n = bucket.members.len();
-        let idx = Tensor::from_slice(&rng.sample(n, cfg.batch.min(n))).to(cfg.device);
+        let idx = Tensor::from_slice(&self.rng.sample(n, cfg.batch.min(n))).to(cfg.device);
         let mut targets = bucket.targets.index_select(0, &idx);
         let mut coords = bucket.coords.shallow_clone();
         let p = coords.size()[0] as usize;
         if cfg.pixels > 0 && cfg.pixels < p {
-            let pix = Tensor::from_slice(&rng.sample(p, cfg.pixels)).to(cfg.device);
+            let pix = Tensor::from_slice(&self.rng.sample(p, cfg.pixels)).to(cfg.device);
             targets = targets.index_select(1, &pix);
             coords = coords.index_select(0, &pix);
         }
-        let z = origin_latents(&siren, &coords, &targets, true);
-        let loss = siren.per_image_mse(&coords, &z, &targets).mean(Kind::Float);
-        opt.backward_step_clip_norm(&loss, CLIP_NORM);
+        let z = origin_latents(&self.siren, &coords, &targets, true);
+        let loss = self
+            .siren
+            .per_image_mse(&coords, &z, &targets)
+            .mean(Kind::Float);
+        self.opt.backward_step_clip_norm(&loss, CLIP_NORM);
         let mse = loss.double_value(&[]);
         if !mse.is_finite() {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "training diverged at step {step} (loss {mse}); try a lower --lr"
             )));
         }
+        Ok(mse)
+    }
+
+    /// The decoder being trained.
+    pub fn siren(&self) -> &Siren {
+        &self.siren
+    }
+}
+
+/// Trains a decoder on `buckets`, reporting progress on `bar` (one tick per step).
+pub fn train(
+    buckets: &[Bucket],
+    cfg: &TrainConfig,
+    bar: &ProgressBar,
+) -> Result<(Siren, TrainReport)> {
+    let mut trainer = Trainer::new(buckets, cfg)?;
+    let tail = (cfg.steps / 10).max(1);
+    let mut tail_mse = 0.0;
+    let start = std::time::Instant::now();
+    for step in 0..cfg.steps {
+        let mse = trainer.step(step)?;
         if cfg.log_every > 0 && (step + 1) % cfg.log_every == 0 {
             bar.suspend(|| {
                 eprintln!(
                     "step {:>6}: loss {mse:.5}, batch PSNR {:.2} dB, mean step size {:.4}, {:.1} steps/s",
                     step + 1,
-                    crate::metrics::psnr_from_mse(mse),
-                    siren.step().mean(Kind::Float).double_value(&[]),
+                    gonpack::metrics::psnr_from_mse(mse),
+                    trainer.siren.step().mean(Kind::Float).double_value(&[]),
                     (step + 1) as f64 / start.elapsed().as_secs_f64()
                 )
             });
@@ -130,15 +171,18 @@ pub fn train(
         }
         bar.inc(1);
         if step % 10 == 0 {
-            bar.set_message(format!("PSNR {:.2} dB", crate::metrics::psnr_from_mse(mse)));
+            bar.set_message(format!(
+                "PSNR {:.2} dB",
+                gonpack::metrics::psnr_from_mse(mse)
+            ));
         }
     }
     let report = TrainReport {
         steps: cfg.steps,
         seconds: start.elapsed().as_secs_f64(),
-        final_psnr: crate::metrics::psnr_from_mse(tail_mse),
+        final_psnr: gonpack::metrics::psnr_from_mse(tail_mse),
     };
-    Ok((siren, report))
+    Ok((trainer.siren, report))
 }
 
 fn mean_target(buckets: &[Bucket]) -> f64 {

@@ -5,9 +5,6 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-env-changed=LIBTORCH_LIB");
-    if env::var_os("CARGO_FEATURE_TRAIN").is_none() {
-        return;
-    }
     let lib = env::var_os("LIBTORCH_LIB")
         .map(PathBuf::from)
         .or_else(|| env::var_os("LIBTORCH").map(|t| PathBuf::from(t).join("lib")));

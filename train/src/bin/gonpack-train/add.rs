@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use gonpack::{train, Limits, Pack, Result};
+use gonpack::{Limits, Pack};
+use gonpack_train::{self as train, Result};
 
 /// Arguments of `add`.
 #[derive(Debug, Args)]
@@ -32,7 +33,7 @@ pub struct AddArgs {
 pub fn run(a: AddArgs) -> Result<()> {
     let start = Instant::now();
     let device = train::parse_device(&a.device)?;
-    let images = super::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
     let report = train::add_images(&mut pack, &images, a.refine, a.replace, device, a.quiet)
         .map_err(|e| e.in_file(&a.dir))?;
@@ -50,8 +51,8 @@ pub fn run(a: AddArgs) -> Result<()> {
         a.pack.display(),
         pack.len()
     );
-    o += &super::size_lines(&sizes, pixels);
-    o += &super::quality_line(&pack, &images)?.replace("quality ", "new     ");
+    o += &gonpack::cli::size_lines(&sizes, pixels);
+    o += &gonpack::cli::quality_line(&pack, &images)?.replace("quality ", "new     ");
     if report.clamped > 0 {
         o += &format!(
             "  note     {} of {} new latent values fell outside the pack's quantisation ranges and were clamped\n",
@@ -60,5 +61,5 @@ pub fn run(a: AddArgs) -> Result<()> {
         );
     }
     o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
-    super::emit(&o)
+    gonpack::cli::emit(&o).map_err(Into::into)
 }

@@ -1,17 +1,17 @@
 //! From images to a pack: train, derive and refine latents, quantise.
 use std::time::Instant;
 
-use super::data::buckets;
-use super::gon::{derive_latents, train, TrainConfig, TrainReport};
-use super::siren::Siren;
-use crate::consts::WEIGHTS_F16;
+use crate::data::buckets;
 use crate::error::{Error, Result};
-use crate::format::{is_plain_relative_path, ImageEntry, Pack};
-use crate::io::SourceImage;
-use crate::model::DecoderWeights;
-use crate::patches::Geometry;
-use crate::progress;
-use crate::quant::Quantiser;
+use crate::gon::{derive_latents, train, TrainConfig, TrainReport};
+use crate::siren::Siren;
+use gonpack::consts::WEIGHTS_F16;
+use gonpack::format::{is_plain_relative_path, ImageEntry, Pack};
+use gonpack::io::SourceImage;
+use gonpack::model::DecoderWeights;
+use gonpack::patches::Geometry;
+use gonpack::progress;
+use gonpack::quant::Quantiser;
 use tch::Device;
 
 /// Everything `encode` needs besides the images.
@@ -129,10 +129,10 @@ pub fn add_images(
     let mut seen = std::collections::HashSet::new();
     for img in images {
         if !seen.insert(img.name.as_str()) {
-            return Err(Error::Usage(format!("{} given twice", img.name)));
+            return Err(Error::usage(format!("{} given twice", img.name)));
         }
         if !replace && pack.find(&img.name).is_some() {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{} is already in the pack (use --replace to overwrite it)",
                 img.name
             )));
@@ -176,10 +176,10 @@ pub fn add_images(
 
 fn check_names(images: &[SourceImage]) -> Result<()> {
     if images.is_empty() {
-        return Err(Error::Usage("no images to encode".into()));
+        return Err(Error::usage("no images to encode"));
     }
     if let Some(bad) = images.iter().find(|i| !is_plain_relative_path(&i.name)) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "image name {:?} cannot be stored",
             bad.name
         )));
@@ -204,7 +204,7 @@ pub fn latents_for(
 ) -> Result<Vec<f32>> {
     let channels = weights.shape.channels as u8;
     if let Some(img) = images.iter().find(|i| i.channels > channels) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "{} is a colour image; the decoder is grey",
             img.name
         )));

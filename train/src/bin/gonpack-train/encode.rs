@@ -6,8 +6,9 @@ use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
 use gonpack::io::SourceImage;
 use gonpack::patches::Geometry;
-use gonpack::train::{self, EncodeOptions, TrainConfig};
-use gonpack::{Error, Limits, ModelShape, Pack, Result, SizeBreakdown};
+use gonpack::{Limits, ModelShape, Pack, SizeBreakdown};
+use gonpack_train::{self as train, EncodeOptions, TrainConfig};
+use gonpack_train::{Error, Result};
 
 /// Arguments of `encode`.
 #[derive(Debug, Args)]
@@ -107,23 +108,23 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             .build_global();
     }
     let device = train::parse_device(&a.device)?;
-    if a.latent == 0 || a.hidden == 0 || a.layers == 0 || a.batch == 0 {
-        return Err(Error::Usage(
-            "--latent, --hidden, --layers and --batch must be positive".into(),
+    if a.latent == 0 || a.hidden == 0 || a.layers == 0 || a.batch == 0 || a.steps == Some(0) {
+        return Err(Error::usage(
+            "--latent, --hidden, --layers, --batch and --steps must be positive",
         ));
     }
     let modulated = a.modulated.unwrap_or(a.layers);
     if modulated == 0 || modulated > a.layers {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--modulated must be 1 to --layers ({})",
             a.layers
         )));
     }
-    let images = super::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let output = a
         .output
         .clone()
-        .unwrap_or_else(|| super::sibling(&a.dir, ".gonpack"));
+        .unwrap_or_else(|| gonpack::cli::sibling(&a.dir, ".gonpack"));
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
@@ -135,7 +136,8 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             t.elapsed().as_secs_f64(),
             a.decoder.as_ref().expect("checked").display()
         );
-        return super::emit(&summary(&a, &output, &images, &pack, &sizes, &timing)?);
+        let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
+        return gonpack::cli::emit(&text).map_err(Into::into);
     }
     let patches = Geometry {
         patch: a.patch,
@@ -181,7 +183,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     let g = opts.patches;
     if g.patch > 0 && (g.overlap == 0 || g.overlap > g.patch || g.patch > 65_535 || g.overlap > 255)
     {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--overlap must be 1 to --patch ({}) and at most 255; --patch at most 65535",
             g.patch
         )));
@@ -197,7 +199,8 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         rep.train.final_psnr,
         rep.latent_seconds
     );
-    super::emit(&summary(&a, &output, &images, &pack, &sizes, &timing)?)
+    let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
+    gonpack::cli::emit(&text).map_err(Into::into)
 }
 
 /// The report printed after encoding: counts, sizes, quality of the stored pack, timing.
@@ -222,8 +225,8 @@ fn summary(
         a.dir.display(),
         output.display()
     );
-    o += &super::size_lines(sizes, pixels);
-    o += &super::quality_line(pack, images)?;
+    o += &gonpack::cli::size_lines(sizes, pixels);
+    o += &gonpack::cli::quality_line(pack, images)?;
     o += timing;
     Ok(o)
 }
