@@ -34,6 +34,7 @@ fn config() -> TrainConfig {
         batch: 32,
         lr: 2e-3,
         pixels: 256,
+        inner_steps: 1,
         step_init: 1.0,
         seed: 0,
         device: Device::Cpu,

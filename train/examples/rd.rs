@@ -2,11 +2,12 @@
 //!
 //! ```sh
 //! cargo run --release --example rd -- --train ../shared/datasets/mnist-train-10k \
-//!     --test ../shared/datasets/mnist-test-1k [--out out/rd] [--steps N] [--sr]
+//!     --test ../shared/datasets/mnist-test-1k [--out out/rd] [--steps N] [--latent 32,64] [--sr]
 //! ```
 //!
-//! Trains one decoder on `--train`, encodes `--test` against it (frozen) at several operating
-//! points (refinement steps x bits), and codes the same test images with PNG, zstd -19 and
+//! Trains one decoder per latent size (`--latent`, default 32 and 64) on `--train` with the
+//! `encode` defaults, encodes `--test` against it (frozen) at several operating points
+//! (refinement steps x bits), and codes the same test images with PNG, zstd -19 and
 //! xz -9e of the raw pixel array, JPEG and WebP (libwebp) per image and as one mosaic. Prints a
 //! markdown table (also `OUT/rd.md`) and writes `OUT/rd.svg` (PSNR against bits per pixel).
 //! `--sr` adds the super-resolution rows: train and encode at half resolution, decode at
@@ -44,6 +45,8 @@ struct Args {
     test: PathBuf,
     out: PathBuf,
     steps: Option<usize>,
+    /// Latent sizes: one decoder is trained for each.
+    latents: Vec<usize>,
     sr: bool,
 }
 
@@ -51,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut train, mut test, mut out, mut steps, mut sr) =
         (None, None, PathBuf::from("out/rd"), None, false);
+    let mut latents = vec![32, 64];
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
@@ -58,6 +62,12 @@ fn parse_args() -> Result<Args, String> {
             "--test" => test = Some(PathBuf::from(value()?)),
             "--out" => out = PathBuf::from(value()?),
             "--steps" => steps = Some(value()?.parse().map_err(|e| format!("--steps: {e}"))?),
+            "--latent" => {
+                latents = value()?
+                    .split(',')
+                    .map(|v| v.trim().parse().map_err(|e| format!("--latent: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
             "--sr" => sr = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -67,6 +77,7 @@ fn parse_args() -> Result<Args, String> {
         test: test.ok_or("--test DIR is required")?,
         out,
         steps,
+        latents,
         sr,
     })
 }
@@ -93,7 +104,12 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|i| f64::from(i.width) * f64::from(i.height))
         .sum();
-    let mut rows = gonpack_rows(&train, &test, a.steps, pixels, "gonpack")?;
+    let mut rows = Vec::new();
+    for &latent_dim in &a.latents {
+        rows.extend(gonpack_rows(
+            &train, &test, a.steps, latent_dim, pixels, "gonpack",
+        )?);
+    }
     rows.extend(lossless_rows(&test, pixels)?);
     let layouts: &[bool] = if one_size { &[false, true] } else { &[false] };
     for &as_mosaic in layouts {
@@ -120,7 +136,8 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if a.sr {
-        rows.extend(super_resolution_rows(&train, &test, a.steps)?);
+        let largest = a.latents.iter().copied().max().unwrap_or(32);
+        rows.extend(super_resolution_rows(&train, &test, a.steps, largest)?);
     }
     let table = markdown(&rows, &a.train, &a.test, test.len());
     print!("{table}");
@@ -132,26 +149,16 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Default encode options with `steps` (one per training image, 1000..=3000, if `None`).
-fn options(n_train: usize, steps: Option<usize>) -> EncodeOptions {
+fn options(n_train: usize, steps: Option<usize>, latent_dim: usize) -> EncodeOptions {
+    let d = TrainConfig::DEFAULT;
     EncodeOptions {
         train: TrainConfig {
             shape: ModelShape {
-                channels: 3,
-                latent_dim: 32,
-                hidden: 64,
-                layers: 3,
-                modulated: 3,
-                w0_first: 30.0,
-                w0_hidden: 30.0,
+                latent_dim,
+                ..d.shape
             },
             steps: steps.unwrap_or(n_train.clamp(1000, 3000)),
-            batch: 32,
-            lr: 2e-3,
-            pixels: 256,
-            step_init: 1.0,
-            seed: 0,
-            device: tch::Device::Cpu,
-            log_every: 0,
+            ..d
         },
         bits: 8,
         refine: 0,
@@ -164,22 +171,27 @@ fn options(n_train: usize, steps: Option<usize>) -> EncodeOptions {
     }
 }
 
-/// Trains on `train`, then encodes `test` with the frozen decoder at refine x bits points.
+/// Trains on `train` with latents of `latent_dim` dimensions, then encodes `test` with the
+/// frozen decoder at refine x bits points.
 fn gonpack_rows(
     train: &[SourceImage],
     test: &[SourceImage],
     steps: Option<usize>,
+    latent_dim: usize,
     pixels: f64,
     codec: &str,
 ) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let t = Instant::now();
-    let (trained, _) = encode(train, &options(train.len(), steps))?;
-    eprintln!("{codec}: trained in {:.1} s", t.elapsed().as_secs_f64());
+    let (trained, _) = encode(train, &options(train.len(), steps, latent_dim))?;
+    eprintln!(
+        "{codec}: latent {latent_dim} trained in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let (decoder, patches) = (trained.decoder, trained.patches);
     let d = decoder.shape.latent_dim;
     let units = all_units(test, patches);
     let mut rows = Vec::new();
-    for refine in [0usize, 5, 20] {
+    for refine in [2usize, 5, 20] {
         let t = Instant::now();
         let latents = latents_for(&decoder, &units, refine, tch::Device::Cpu, true)?;
         let derive_s = t.elapsed().as_secs_f64();
@@ -416,6 +428,7 @@ fn super_resolution_rows(
     train: &[SourceImage],
     test: &[SourceImage],
     steps: Option<usize>,
+    latent_dim: usize,
 ) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let half = |imgs: &[SourceImage]| -> Vec<SourceImage> {
         imgs.iter()
@@ -430,7 +443,7 @@ fn super_resolution_rows(
             .collect()
     };
     let (train_half, test_half) = (half(train), half(test));
-    let (trained, _) = encode(&train_half, &options(train.len(), steps))?;
+    let (trained, _) = encode(&train_half, &options(train.len(), steps, latent_dim))?;
     let latents = latents_for(&trained.decoder, &test_half, 5, tch::Device::Cpu, true)?;
     let d = trained.decoder.shape.latent_dim;
     let quant = Quantiser::fit(&latents, d, 8)?;

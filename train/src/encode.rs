@@ -40,6 +40,11 @@ pub struct EncodeReport {
     pub latent_seconds: f64,
 }
 
+/// Refinement steps of `encode` and `add` after the first step from the origin. Measured on
+/// MNIST test digits with a decoder trained with 3 steps: 2 refinement steps gave 22.2 dB,
+/// 5 gave 22.8 dB, 20 gave 23.5 dB (at 3.5, 6.9 and 21.7 s per 1,000 digits here).
+pub const DEFAULT_REFINE: usize = 5;
+
 /// Trains a decoder on `images` and returns the pack holding them all.
 pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, EncodeReport)> {
     check_names(images)?;

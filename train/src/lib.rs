@@ -11,7 +11,7 @@ pub mod siren;
 
 pub use encode::{
     add_images, all_units, encode, encode_with_decoder, latents_for, AddReport, EncodeOptions,
-    EncodeReport,
+    EncodeReport, DEFAULT_REFINE,
 };
 pub use error::{Error, Result};
 pub use gon::{TrainConfig, TrainReport};

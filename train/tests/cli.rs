@@ -271,7 +271,11 @@ fn bad_encode_options_are_usage_errors() {
     let corpus = common::corpus().join("mnist");
     let dir = corpus.to_str().unwrap();
     for (args, says) in [
-        (vec!["--steps", "0"], "--steps must be positive"),
+        (
+            vec!["--steps", "0"],
+            "--steps and --inner-steps must be positive",
+        ),
+        (vec!["--inner-steps", "0"], "--inner-steps must be positive"),
         (vec!["--latent", "0"], "--latent, --hidden"),
         (
             vec!["--modulated", "4"],

@@ -27,6 +27,7 @@ fn options(steps: usize) -> EncodeOptions {
             batch: 32,
             lr: 2e-3,
             pixels: 256,
+            inner_steps: 1,
             step_init: 1.0,
             seed: 7,
             device: Device::Cpu,
@@ -100,6 +101,37 @@ fn a_latent_depends_only_on_its_own_image() {
             );
         }
     }
+}
+
+/// Guarded refinement: every image's error after more steps is at most its error after fewer,
+/// for a decoder trained with 2 steps from the origin (whose unguarded steps overshoot).
+#[test]
+fn refinement_never_raises_an_images_error() {
+    let images = common::corpus_images("mnist", 24);
+    let mut opts = options(150);
+    opts.train.inner_steps = 2;
+    opts.train.lr = 1e-3;
+    let (pack, _) = encode(&images, &opts).unwrap();
+    let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
+    let data = buckets(&images, 1, Device::Cpu).unwrap();
+    let d = pack.shape().latent_dim as i64;
+    let errors = |refine: usize| -> Vec<f32> {
+        let z = derive_latents(&siren, &data, refine, &ProgressBar::hidden()).unwrap();
+        let z = Tensor::from_slice(&z).reshape([-1, d]);
+        let mse = siren.per_image_mse(&data[0].coords, &z, &data[0].targets);
+        Vec::<f32>::try_from(mse).unwrap()
+    };
+    let runs: Vec<Vec<f32>> = [0, 1, 3, 8].map(errors).into();
+    for pair in runs.windows(2) {
+        for (i, (before, after)) in pair[0].iter().zip(&pair[1]).enumerate() {
+            assert!(after <= before, "image {i}: error {before} then {after}");
+        }
+    }
+    let total = |r: &[f32]| r.iter().sum::<f32>();
+    assert!(
+        total(&runs[3]) < 0.9 * total(&runs[0]),
+        "refinement gained nothing"
+    );
 }
 
 /// The tch forward pass of a pack's decoder, as 8-bit samples.

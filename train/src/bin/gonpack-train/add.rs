@@ -16,8 +16,9 @@ pub struct AddArgs {
     /// Replace images whose name is already in the pack instead of failing.
     #[arg(long)]
     replace: bool,
-    /// Extra gradient steps per latent with the decoder frozen.
-    #[arg(long, default_value_t = 5)]
+    /// Extra gradient steps per latent with the decoder frozen (a step is taken only where it
+    /// lowers the image's error).
+    #[arg(long, default_value_t = train::DEFAULT_REFINE)]
     refine: usize,
     /// cpu, cuda or auto.
     #[arg(long, default_value = "cpu")]

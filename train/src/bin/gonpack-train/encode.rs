@@ -8,6 +8,9 @@ use gonpack::io::SourceImage;
 use gonpack::patches::Geometry;
 use gonpack::{Limits, ModelShape, Pack, SizeBreakdown};
 use gonpack_train::{self as train, EncodeOptions, TrainConfig};
+
+/// The training defaults.
+const D: TrainConfig = TrainConfig::DEFAULT;
 use gonpack_train::{Error, Result};
 
 /// Arguments of `encode`.
@@ -23,37 +26,41 @@ pub struct EncodeArgs {
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Latent dimensions per image.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = D.shape.latent_dim)]
     latent: usize,
     /// Width of every hidden sine layer.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = D.shape.hidden)]
     hidden: usize,
     /// Number of sine layers.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = D.shape.layers)]
     layers: usize,
     /// How many leading sine layers the latent shifts (1 = concatenation as in the GON paper).
     #[arg(long)]
     modulated: Option<usize>,
     /// Frequency factor w0 of the first sine layer.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = D.shape.w0_first)]
     w0: f32,
     /// Frequency factor of the other sine layers.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = D.shape.w0_hidden)]
     w0_hidden: f32,
     /// Training steps [default: one per latent (image or patch), at least 1000 and at most 3000].
     #[arg(long)]
     steps: Option<usize>,
     /// Images per training step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = D.batch)]
     batch: usize,
     /// Peak learning rate (Adam, cosine decay).
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = D.lr)]
     lr: f64,
     /// Pixels sampled per image and step (0 = all).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = D.pixels)]
     pixels: usize,
+    /// Gradient steps from the origin per latent in training (1 = the GON paper); encoding then
+    /// takes 1 + --refine steps, which should be at least as many.
+    #[arg(long, default_value_t = D.inner_steps)]
+    inner_steps: usize,
     /// Initial gradient-origin step size.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = D.step_init)]
     step_init: f64,
     /// Images larger than this (in either direction) are cut into patches of this size, each
     /// with its own latent (0: keep every image whole).
@@ -65,14 +72,15 @@ pub struct EncodeArgs {
     /// Bits per latent value (1-16).
     #[arg(long, default_value_t = 8)]
     bits: u8,
-    /// Extra gradient steps per latent with the decoder frozen.
-    #[arg(long, default_value_t = 5)]
+    /// Extra gradient steps per latent with the decoder frozen (a step is taken only where it
+    /// lowers the image's error).
+    #[arg(long, default_value_t = train::DEFAULT_REFINE)]
     refine: usize,
     /// Store decoder weights as f32 instead of f16.
     #[arg(long)]
     f32_weights: bool,
     /// Random seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = D.seed)]
     seed: u64,
     /// cpu, cuda or auto.
     #[arg(long, default_value = "cpu")]
@@ -108,9 +116,15 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             .build_global();
     }
     let device = train::parse_device(&a.device)?;
-    if a.latent == 0 || a.hidden == 0 || a.layers == 0 || a.batch == 0 || a.steps == Some(0) {
+    if a.latent == 0
+        || a.hidden == 0
+        || a.layers == 0
+        || a.batch == 0
+        || a.steps == Some(0)
+        || a.inner_steps == 0
+    {
         return Err(Error::usage(
-            "--latent, --hidden, --layers, --batch and --steps must be positive",
+            "--latent, --hidden, --layers, --batch, --steps and --inner-steps must be positive",
         ));
     }
     let modulated = a.modulated.unwrap_or(a.layers);
@@ -165,6 +179,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             batch: a.batch,
             lr: a.lr,
             pixels: a.pixels,
+            inner_steps: a.inner_steps,
             step_init: a.step_init,
             seed: a.seed,
             device,
