@@ -1,4 +1,4 @@
-//! Training and encoding for [gonpack](gonpack): Gradient Origin Network training of the shared
+//! Training and encoding for [`gonpack`]: Gradient Origin Network training of the shared
 //! SIREN decoder, latent derivation (one gradient step from the origin, then refinement) and
 //! adding images to a trained decoder, all with libtorch through tch.
 //!
