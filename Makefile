@@ -26,7 +26,7 @@ test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release -p gonpack --no-default-features --lib --tests -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps --workspace
 	$(CARGO) test --release --workspace
 	$(CARGO) test --release -p gonpack --no-default-features
 	@! $(CARGO) tree -p gonpack --prefix none | grep -E '^(tch|torch-sys) ' \
