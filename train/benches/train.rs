@@ -1,8 +1,9 @@
 //! Training and encoding throughput on real MNIST digits from `corpus/mnist` (criterion):
-//! - `train_step`: one GON training step (second-order) of the default decoder (3 sine layers,
-//!   64 wide, 32-dim latent) on a batch of 32 digits, 256 pixels each (throughput: images);
-//! - `derive_latents`: gradient-origin latents of 64 digits with a trained-shape decoder, with
-//!   0 and 5 refinement steps (throughput: images);
+//! - `train_step`: one GON training step (second order, through the default 3 steps from the
+//!   origin) of the default decoder (3 sine layers, 64 wide, 32-dim latent) on a batch of 32
+//!   digits, 256 pixels each (throughput: images);
+//! - `derive_latents`: latents of 64 digits with a default-shape decoder, with 0 and 5
+//!   refinement steps (throughput: images);
 //! - `tch_render`: the tch forward pass over the committed 16-digit packs at scale 1 and 4, all
 //!   16 images in one batched call (throughput: output pixels; compare `cargo bench --bench
 //!   render` for the pure-Rust renderer).
@@ -19,26 +20,16 @@ fn repo() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The `encode` defaults for a grey pack (3 steps from the origin, batch 32, 256 pixels).
 fn config() -> TrainConfig {
+    let d = TrainConfig::DEFAULT;
     TrainConfig {
         shape: ModelShape {
             channels: 1,
-            latent_dim: 32,
-            hidden: 64,
-            layers: 3,
-            modulated: 3,
-            w0_first: 30.0,
-            w0_hidden: 30.0,
+            ..d.shape
         },
         steps: 1000,
-        batch: 32,
-        lr: 2e-3,
-        pixels: 256,
-        inner_steps: 1,
-        step_init: 1.0,
-        seed: 0,
-        device: Device::Cpu,
-        log_every: 0,
+        ..d
     }
 }
 
