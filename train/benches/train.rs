@@ -36,7 +36,7 @@ fn config() -> TrainConfig {
 fn bench_training(c: &mut Criterion) {
     let (mut images, _) = read_folder(&repo().join("corpus/mnist"), false).expect("corpus");
     images.truncate(64);
-    let data = buckets(&images, 1, Device::Cpu).unwrap();
+    let data = buckets(&images, 1, 1, Device::Cpu).unwrap();
     let cfg = config();
     let mut g = c.benchmark_group("train");
     g.throughput(Throughput::Elements(cfg.batch as u64));

@@ -11,7 +11,8 @@ pub struct Bucket {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// Pixel-centre coordinates `(P, 2)`.
+    /// Coordinates `(P, S, 2)`: `S` points per pixel whose mean output models the pixel
+    /// (`S = 1`: its centre; see [`buckets`]).
     pub coords: Tensor,
     /// Targets in `[0, 1]`, `(N, P, C)`.
     pub targets: Tensor,
@@ -20,7 +21,14 @@ pub struct Bucket {
 }
 
 /// Groups `images` by size (in order of first appearance) as tensors with `channels` channels.
-pub fn buckets(images: &[SourceImage], channels: u8, device: Device) -> Result<Vec<Bucket>> {
+/// Each pixel is modelled by `supersample x supersample` points spread evenly over its area
+/// (1: its centre).
+pub fn buckets(
+    images: &[SourceImage],
+    channels: u8,
+    supersample: u32,
+    device: Device,
+) -> Result<Vec<Bucket>> {
     let mut groups: Vec<((u32, u32), Vec<usize>)> = Vec::new();
     for (i, img) in images.iter().enumerate() {
         let key = (img.width, img.height);
@@ -42,8 +50,9 @@ pub fn buckets(images: &[SourceImage], channels: u8, device: Device) -> Result<V
                 .f_div_scalar(255.0)?
                 .f_reshape([members.len() as i64, p, i64::from(channels)])?
                 .f_to(device)?;
-            let coords = Tensor::f_from_slice(&coords::grid(width, height))?
-                .f_reshape([p, 2])?
+            let s = i64::from(supersample * supersample);
+            let coords = Tensor::f_from_slice(&coords::subpixel_grid(width, height, supersample))?
+                .f_reshape([p, s, 2])?
                 .f_to(device)?;
             Ok(Bucket {
                 width,

@@ -12,6 +12,7 @@ use crate::data::Bucket;
 use crate::error::{Error, Result};
 use crate::siren::Siren;
 use gonpack::model::ModelShape;
+use gonpack::quant::Quantiser;
 use gonpack::rng::Rng;
 
 /// Training hyper-parameters.
@@ -32,6 +33,9 @@ pub struct TrainConfig {
     pub inner_steps: usize,
     /// Initial encoder step size `alpha`.
     pub step_init: f64,
+    /// Points per pixel side whose mean output models a pixel (1: its centre; see
+    /// [`crate::data::buckets`]).
+    pub supersample: u32,
     /// Seed of parameter initialisation and sampling.
     pub seed: u64,
     /// Where tensors live.
@@ -62,6 +66,7 @@ impl TrainConfig {
         pixels: 256,
         inner_steps: 3,
         step_init: 1.0,
+        supersample: 1,
         seed: 0,
         device: Device::Cpu,
         log_every: 0,
@@ -264,6 +269,19 @@ fn mean_target(buckets: &[Bucket]) -> f64 {
 /// (large tensors spend their time in page faults).
 const LATENT_CHUNK_PIXELS: usize = 16_384;
 
+/// The chunks latents are derived in: `(bucket, first, count)` of at most
+/// [`LATENT_CHUNK_PIXELS`] pixels each (at least one image).
+fn chunks(buckets: &[Bucket]) -> impl Iterator<Item = (&Bucket, usize, usize)> {
+    buckets.iter().flat_map(|bucket| {
+        let n = bucket.members.len();
+        let pixels = (bucket.width as usize) * (bucket.height as usize);
+        let chunk = (LATENT_CHUNK_PIXELS / pixels).max(1);
+        (0..n)
+            .step_by(chunk)
+            .map(move |start| (bucket, start, chunk.min(n - start)))
+    })
+}
+
 /// Latents of every image (`N x D`, in input order): the gradient-origin step, then `refine`
 /// further guarded steps with the decoder frozen ([`encode_latents`]). `bar` ticks per image.
 pub fn derive_latents(
@@ -275,23 +293,110 @@ pub fn derive_latents(
     let d = siren.shape().latent_dim;
     let total: usize = buckets.iter().map(|b| b.members.len()).sum();
     let mut out = vec![0f32; total * d];
-    for bucket in buckets {
-        let n = bucket.members.len() as i64;
-        let pixels = (bucket.width as usize) * (bucket.height as usize);
-        let chunk = (LATENT_CHUNK_PIXELS / pixels).max(1);
-        let mut start = 0;
-        while start < n {
-            let len = (chunk as i64).min(n - start);
-            let targets = bucket.targets.narrow(0, start, len);
-            let z = encode_latents(siren, &bucket.coords, &targets, 1 + refine);
-            let rows = Vec::<f32>::try_from(z.to(Device::Cpu).flatten(0, -1))?;
-            for (r, row) in rows.chunks_exact(d).enumerate() {
-                let i = bucket.members[(start as usize) + r];
-                out[i * d..(i + 1) * d].copy_from_slice(row);
-            }
-            bar.inc(len as u64);
-            start += len;
-        }
+    for (bucket, start, len) in chunks(buckets) {
+        let targets = bucket.targets.narrow(0, start as i64, len as i64);
+        let z = encode_latents(siren, &bucket.coords, &targets, 1 + refine);
+        scatter_rows(&z, &bucket.members[start..start + len], &mut out)?;
+        bar.inc(len as u64);
     }
     Ok(out)
+}
+
+/// Writes row `r` of `z` (`len x D`) to row `members[r]` of `out`.
+fn scatter_rows(z: &Tensor, members: &[usize], out: &mut [f32]) -> Result<()> {
+    let rows = Vec::<f32>::try_from(z.to(Device::Cpu).flatten(0, -1))?;
+    let d = rows.len() / members.len();
+    for (row, &i) in rows.chunks_exact(d).zip(members) {
+        out[i * d..(i + 1) * d].copy_from_slice(row);
+    }
+    Ok(())
+}
+
+/// A [`Quantiser`]'s round trip as tensor operations: `lo + clamp(round((z - lo) / step), 0,
+/// 2^B - 1) * step`, per dimension, in f32 as the reader computes it.
+pub struct QuantGrid {
+    lo: Tensor,
+    step: Tensor,
+    max_code: f64,
+}
+
+impl QuantGrid {
+    /// The grid of `quant`, on `device`.
+    pub fn new(quant: &Quantiser, device: Device) -> Self {
+        let d = quant.lo.len() as i64;
+        let steps: Vec<f32> = (0..quant.lo.len()).map(|k| quant.step(k)).collect();
+        QuantGrid {
+            lo: Tensor::from_slice(&quant.lo).view([1, d]).to(device),
+            step: Tensor::from_slice(&steps).view([1, d]).to(device),
+            max_code: f64::from(quant.max_code()),
+        }
+    }
+
+    /// The values that `z`'s codes stand for.
+    pub fn round_trip(&self, z: &Tensor) -> Tensor {
+        let safe = self.step.clamp_min(f64::from(f32::MIN_POSITIVE));
+        let q = ((z - &self.lo) / safe).round().clamp(0.0, self.max_code);
+        &self.lo + q * &self.step
+    }
+}
+
+/// Quantisation-aware refinement of a batch of latents `z`: `steps` guarded steps on the
+/// error of the *quantised* latents. Each step takes the gradient at the quantised latent
+/// (straight through the rounding), moves the continuous latent by it, and keeps the move
+/// only for images whose quantised error does not rise (their step is halved otherwise), so
+/// the result's quantised error never exceeds the input's.
+pub fn refine_quantised(
+    siren: &Siren,
+    coords: &Tensor,
+    targets: &Tensor,
+    z: &Tensor,
+    grid: &QuantGrid,
+    steps: usize,
+) -> Tensor {
+    let device = targets.device();
+    let alpha = siren.step().detach();
+    let mut z = z.detach();
+    let mut scale = Tensor::ones([z.size()[0], 1], (Kind::Float, device));
+    for _ in 0..steps {
+        let zq = grid.round_trip(&z).set_requires_grad(true);
+        let loss = siren.per_image_mse(coords, &zq, targets);
+        let grad = Tensor::run_backward(&[&loss.sum(Kind::Float)], &[&zq], false, false);
+        let candidate = &z - &scale * &alpha * &grad[0];
+        let better =
+            tch::no_grad(|| siren.per_image_mse(coords, &grid.round_trip(&candidate), targets))
+                .le_tensor(&loss.detach())
+                .unsqueeze(1);
+        z = candidate.where_self(&better, &z);
+        scale = scale.where_self(&better, &(&scale * 0.5));
+    }
+    z
+}
+
+/// [`refine_quantised`] for every image's latent (`latents`, `N x D` in input order, updated
+/// in place) with the ranges of `quant`. `bar` ticks per image.
+pub fn refine_quantised_latents(
+    siren: &Siren,
+    buckets: &[Bucket],
+    latents: &mut [f32],
+    quant: &Quantiser,
+    steps: usize,
+    bar: &ProgressBar,
+) -> Result<()> {
+    let d = siren.shape().latent_dim;
+    let grid = QuantGrid::new(quant, siren.vs.device());
+    for (bucket, start, len) in chunks(buckets) {
+        let members = &bucket.members[start..start + len];
+        let rows: Vec<f32> = members
+            .iter()
+            .flat_map(|&i| latents[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        let z = Tensor::from_slice(&rows)
+            .view([len as i64, d as i64])
+            .to(siren.vs.device());
+        let targets = bucket.targets.narrow(0, start as i64, len as i64);
+        let z = refine_quantised(siren, &bucket.coords, &targets, &z, &grid, steps);
+        scatter_rows(&z, members, latents)?;
+        bar.inc(len as u64);
+    }
+    Ok(())
 }

@@ -145,12 +145,24 @@ impl Siren {
         h.linear(&self.out_weight, Some(&self.out_bias))
     }
 
-    /// Per-image mean squared error, shape `(B)`.
+    /// Per-image mean squared error, shape `(B)`, of `coords (P, S, 2)` against `target
+    /// (B, P, C)`: each pixel's value is the mean output over its `S` points.
     pub fn per_image_mse(&self, coords: &Tensor, z: &Tensor, target: &Tensor) -> Tensor {
-        (self.forward(coords, z) - target).square().mean_dim(
-            [1i64, 2].as_slice(),
-            false,
-            Kind::Float,
-        )
+        let [p, s, _] = coords.size()[..] else {
+            panic!("coordinates must be (P, S, 2)");
+        };
+        let out = self.forward(&coords.flatten(0, 1), z);
+        let out = if s == 1 {
+            out
+        } else {
+            let [b, _, c] = out.size()[..] else {
+                unreachable!("forward returns (B, P, C)")
+            };
+            out.view([b, p, s, c])
+                .mean_dim([2i64].as_slice(), false, Kind::Float)
+        };
+        (out - target)
+            .square()
+            .mean_dim([1i64, 2].as_slice(), false, Kind::Float)
     }
 }

@@ -7,7 +7,10 @@ use gonpack::render::{to_u8, Renderer};
 use gonpack::{consts, coords, ModelShape};
 use gonpack_train::data::buckets;
 use gonpack_train::gon::derive_latents;
-use gonpack_train::{add_images, encode, EncodeOptions, Siren, TrainConfig};
+use gonpack_train::{
+    add_images, encode, quantise_refined, unquantised_latents, EncodeOptions, LatentOptions,
+    Quantise, Siren, TrainConfig,
+};
 use indicatif::ProgressBar;
 use tch::{Device, Tensor};
 
@@ -29,18 +32,31 @@ fn options(steps: usize) -> EncodeOptions {
             pixels: 256,
             inner_steps: 1,
             step_init: 1.0,
+            supersample: 1,
             seed: 7,
             device: Device::Cpu,
             log_every: 0,
         },
         bits: 8,
         refine: 0,
+        quant_refine: 0,
         weight_format: consts::WEIGHTS_F16,
         quiet: true,
         patches: gonpack::patches::Geometry {
             patch: consts::DEFAULT_PATCH,
             overlap: consts::DEFAULT_OVERLAP,
         },
+    }
+}
+
+/// Latent derivation with `refine` steps, quietly on the CPU.
+fn latent_options(refine: usize) -> LatentOptions {
+    LatentOptions {
+        refine,
+        quant_refine: 0,
+        supersample: 1,
+        device: Device::Cpu,
+        quiet: true,
     }
 }
 
@@ -85,8 +101,8 @@ fn a_latent_depends_only_on_its_own_image() {
     let images = common::corpus_images("mnist", 40);
     let (pack, _) = encode(&images, &options(50)).unwrap();
     let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
-    let all = buckets(&images, 1, Device::Cpu).unwrap();
-    let alone = buckets(&images[7..8], 1, Device::Cpu).unwrap();
+    let all = buckets(&images, 1, 1, Device::Cpu).unwrap();
+    let alone = buckets(&images[7..8], 1, 1, Device::Cpu).unwrap();
     let bar = ProgressBar::hidden();
     let d = pack.shape().latent_dim;
     // Derived with its 39 neighbours (in chunks of 20) and alone, with and without refinement.
@@ -113,7 +129,7 @@ fn refinement_never_raises_an_images_error() {
     opts.train.lr = 1e-3;
     let (pack, _) = encode(&images, &opts).unwrap();
     let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
-    let data = buckets(&images, 1, Device::Cpu).unwrap();
+    let data = buckets(&images, 1, 1, Device::Cpu).unwrap();
     let d = pack.shape().latent_dim as i64;
     let errors = |refine: usize| -> Vec<f32> {
         let z = derive_latents(&siren, &data, refine, &ProgressBar::hidden()).unwrap();
@@ -131,6 +147,55 @@ fn refinement_never_raises_an_images_error() {
     assert!(
         total(&runs[3]) < 0.9 * total(&runs[0]),
         "refinement gained nothing"
+    );
+}
+
+/// Quantisation-aware refinement: with 3-bit codes, every image's error with its stored
+/// (quantised) latent is at most what quantising the refined latent gives, and a good part of
+/// the error that quantisation adds is won back.
+#[test]
+fn quantisation_aware_refinement_lowers_the_stored_error() {
+    let images = common::corpus_images("mnist", 24);
+    let (pack, _) = encode(&images, &options(150)).unwrap();
+    let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
+    let data = buckets(&images, 1, 1, Device::Cpu).unwrap();
+    let d = pack.shape().latent_dim as i64;
+    let opts = latent_options(3);
+    let derived = unquantised_latents(&pack.decoder, &images, &opts).unwrap();
+    let stored_errors = |quant_refine: usize| -> Vec<f32> {
+        let opts = LatentOptions {
+            quant_refine,
+            ..opts
+        };
+        let (z, q) = quantise_refined(
+            &pack.decoder,
+            &images,
+            derived.clone(),
+            Quantise::Fit(3),
+            &opts,
+        )
+        .unwrap();
+        let stored = q.dequantise(&q.quantise(&z));
+        let stored = Tensor::from_slice(&stored).reshape([-1, d]);
+        let mse = siren.per_image_mse(&data[0].coords, &stored, &data[0].targets);
+        Vec::<f32>::try_from(mse).unwrap()
+    };
+    let (plain, aware) = (stored_errors(0), stored_errors(8));
+    for (i, (before, after)) in plain.iter().zip(&aware).enumerate() {
+        assert!(after <= before, "image {i}: error {before} then {after}");
+    }
+    let exact = Tensor::from_slice(&derived).reshape([-1, d]);
+    let exact = siren.per_image_mse(&data[0].coords, &exact, &data[0].targets);
+    let total = |r: &[f32]| r.iter().sum::<f32>();
+    let (exact, plain, aware) = (
+        total(&Vec::<f32>::try_from(exact).unwrap()),
+        total(&plain),
+        total(&aware),
+    );
+    // It wins back at least a third of what quantisation lost.
+    assert!(
+        plain - aware >= (plain - exact) / 3.0,
+        "unquantised {exact}, quantised {plain}, after quantisation-aware refinement {aware}"
     );
 }
 
@@ -211,7 +276,7 @@ fn adding_images_leaves_existing_ones_bit_for_bit_unchanged() {
             .collect()
     };
     let (before, codes) = (renders(&pack), pack.codes.clone());
-    let report = add_images(&mut pack, new, 5, false, Device::Cpu, true).unwrap();
+    let report = add_images(&mut pack, new, false, &latent_options(5)).unwrap();
     assert_eq!((report.added, report.replaced, pack.len()), (8, 0, 72));
     // Through the file format and back: old codes and pixels are identical.
     let (bytes, _) = pack.to_bytes().unwrap();
@@ -233,10 +298,10 @@ fn adding_images_leaves_existing_ones_bit_for_bit_unchanged() {
     );
     // A clash is refused; --replace overwrites in place.
     assert!(matches!(
-        add_images(&mut pack, &new[..1], 5, false, Device::Cpu, true),
+        add_images(&mut pack, &new[..1], false, &latent_options(5)),
         Err(gonpack_train::Error::Pack(gonpack::Error::Usage(m))) if m.contains("already in the pack")
     ));
-    let r = add_images(&mut pack, &new[..1], 5, true, Device::Cpu, true).unwrap();
+    let r = add_images(&mut pack, &new[..1], true, &latent_options(5)).unwrap();
     assert_eq!((r.added, r.replaced, pack.len()), (0, 1, 72));
 }
 
@@ -345,14 +410,14 @@ fn adding_to_a_patched_pack_keeps_old_patches() {
     let d = pack.shape().latent_dim;
     assert_eq!(pack.codes.len(), 8 * 4 * d);
     let old = pack.codes.clone();
-    add_images(&mut pack, new, 2, false, Device::Cpu, true).unwrap();
+    add_images(&mut pack, new, false, &latent_options(2)).unwrap();
     assert_eq!(pack.codes.len(), 10 * 4 * d);
     assert_eq!(&pack.codes[..old.len()], &old[..]);
     let before_last = pack.codes[9 * 4 * d..].to_vec();
     let first_version = pack.codes[8 * 4 * d..9 * 4 * d].to_vec();
     let mut replacement = new[0].clone();
     replacement.pixels.reverse(); // a different picture under the same name
-    add_images(&mut pack, &[replacement], 2, true, Device::Cpu, true).unwrap();
+    add_images(&mut pack, &[replacement], true, &latent_options(2)).unwrap();
     assert_eq!(pack.codes.len(), 10 * 4 * d);
     assert_eq!(
         &pack.codes[..8 * 4 * d],

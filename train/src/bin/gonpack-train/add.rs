@@ -6,6 +6,8 @@ use clap::Args;
 use gonpack::{Limits, Pack};
 use gonpack_train::{self as train, Result};
 
+use crate::latent_args::LatentArgs;
+
 /// Arguments of `add`.
 #[derive(Debug, Args)]
 pub struct AddArgs {
@@ -16,13 +18,8 @@ pub struct AddArgs {
     /// Replace images whose name is already in the pack instead of failing.
     #[arg(long)]
     replace: bool,
-    /// Extra gradient steps per latent with the decoder frozen (a step is taken only where it
-    /// lowers the image's error).
-    #[arg(long, default_value_t = train::DEFAULT_REFINE)]
-    refine: usize,
-    /// cpu, cuda or auto.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    latent_args: LatentArgs,
     /// Skip images that fail to decode instead of stopping.
     #[arg(long)]
     skip_invalid: bool,
@@ -33,11 +30,11 @@ pub struct AddArgs {
 
 pub fn run(a: AddArgs) -> Result<()> {
     let start = Instant::now();
-    let device = train::parse_device(&a.device)?;
+    let opts = a.latent_args.options(a.quiet)?;
     let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
-    let report = train::add_images(&mut pack, &images, a.refine, a.replace, device, a.quiet)
-        .map_err(|e| e.in_file(&a.dir))?;
+    let report =
+        train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;
     let sizes = pack.write(&a.pack)?;
     let pixels: u64 = pack
         .index

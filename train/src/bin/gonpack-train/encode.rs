@@ -13,6 +13,8 @@ use gonpack_train::{self as train, EncodeOptions, TrainConfig};
 const D: TrainConfig = TrainConfig::DEFAULT;
 use gonpack_train::{Error, Result};
 
+use crate::latent_args::LatentArgs;
+
 /// Arguments of `encode`.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
@@ -72,19 +74,14 @@ pub struct EncodeArgs {
     /// Bits per latent value (1-16).
     #[arg(long, default_value_t = 8)]
     bits: u8,
-    /// Extra gradient steps per latent with the decoder frozen (a step is taken only where it
-    /// lowers the image's error).
-    #[arg(long, default_value_t = train::DEFAULT_REFINE)]
-    refine: usize,
+    #[command(flatten)]
+    latent_args: LatentArgs,
     /// Store decoder weights as f32 instead of f16.
     #[arg(long)]
     f32_weights: bool,
     /// Random seed.
     #[arg(long, default_value_t = D.seed)]
     seed: u64,
-    /// cpu, cuda or auto.
-    #[arg(long, default_value = "cpu")]
-    device: String,
     /// CPU threads for libtorch and rendering (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -115,7 +112,8 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             .num_threads(a.threads)
             .build_global();
     }
-    let device = train::parse_device(&a.device)?;
+    let latent_opts = a.latent_args.options(a.quiet)?;
+    let device = latent_opts.device;
     if a.latent == 0
         || a.hidden == 0
         || a.layers == 0
@@ -142,7 +140,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
-        let pack = train::encode_with_decoder(&base, &images, a.bits, a.refine, device, a.quiet)?;
+        let pack = train::encode_with_decoder(&base, &images, a.bits, &latent_opts)?;
         let sizes = pack.write(&output)?;
         let timing = format!(
             "  time     {:.1} s: latents {:.1} s against the decoder of {} (not trained)\n",
@@ -181,12 +179,14 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             pixels: a.pixels,
             inner_steps: a.inner_steps,
             step_init: a.step_init,
+            supersample: latent_opts.supersample,
             seed: a.seed,
             device,
             log_every: if a.verbose { 250 } else { 0 },
         },
         bits: a.bits,
-        refine: a.refine,
+        refine: latent_opts.refine,
+        quant_refine: latent_opts.quant_refine,
         weight_format: if a.f32_weights {
             WEIGHTS_F32
         } else {

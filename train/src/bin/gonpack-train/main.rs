@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure (bad input, I/O, limits, libtorch), 2 usage error.
 mod add;
 mod encode;
+mod latent_args;
 
 use std::process::ExitCode;
 
