@@ -664,43 +664,48 @@ fn super_resolution_rows(
             bicubic_up(&decoded, o)
         })
         .collect();
+    let bpp = latent_bytes as f64 * 8.0 / pixels_full;
+    let row = |codec: &str, setting: &str, bpp: f64, psnr: f64, decode_s: f64| Row {
+        codec: format!("super-resolution: {codec}"),
+        setting: setting.into(),
+        bpp,
+        bpp_with_decoder: None,
+        psnr,
+        encode_s: f64::NAN,
+        decode_s,
+    };
+    let psnr = |decoded: &[Vec<u8>], originals: &[SourceImage]| {
+        mean_psnr(decoded.iter().map(Vec::as_slice), originals)
+    };
     Ok(vec![
-        Row {
-            codec: "super-resolution: gonpack at 1/2 size".into(),
-            setting: "2x2 means of the --scale 2 decode, against the 1/2-size images".into(),
-            bpp: latent_bytes as f64 * 8.0 / pixels_full,
-            bpp_with_decoder: None,
-            psnr: mean_psnr(ours_half.iter().map(Vec::as_slice), &test_half),
-            encode_s: f64::NAN,
-            decode_s: f64::NAN,
-        },
-        Row {
-            codec: "super-resolution: bicubic of gonpack".into(),
-            setting: "those 1/2-size pictures, Catmull-Rom upsampling".into(),
-            bpp: latent_bytes as f64 * 8.0 / pixels_full,
-            bpp_with_decoder: None,
-            psnr: mean_psnr(bicubic_of_ours.iter().map(Vec::as_slice), test),
-            encode_s: f64::NAN,
-            decode_s: f64::NAN,
-        },
-        Row {
-            codec: "super-resolution: gonpack".into(),
-            setting: "trained and encoded at 1/2 size (2x2 area means, --supersample 2), decoded at --scale 2".into(),
-            bpp: latent_bytes as f64 * 8.0 / pixels_full,
-            bpp_with_decoder: None,
-            psnr: mean_psnr(ours.iter().map(Vec::as_slice), test),
-            encode_s: f64::NAN,
+        row(
+            "gonpack at 1/2 size",
+            "2x2 means of the --scale 2 decode, against the 1/2-size images",
+            bpp,
+            psnr(&ours_half, &test_half),
+            f64::NAN,
+        ),
+        row(
+            "bicubic of gonpack",
+            "those 1/2-size pictures, Catmull-Rom upsampling",
+            bpp,
+            psnr(&bicubic_of_ours, test),
+            f64::NAN,
+        ),
+        row(
+            "gonpack",
+            "trained and encoded at 1/2 size (2x2 area means, --supersample 2), decoded at --scale 2",
+            bpp,
+            psnr(&ours, test),
             decode_s,
-        },
-        Row {
-            codec: "super-resolution: bicubic".into(),
-            setting: "the same 1/2-size images, Catmull-Rom upsampling".into(),
-            bpp: f64::NAN,
-            bpp_with_decoder: None,
-            psnr: mean_psnr(bicubic.iter().map(Vec::as_slice), test),
-            encode_s: f64::NAN,
-            decode_s: bicubic_s,
-        },
+        ),
+        row(
+            "bicubic",
+            "the same 1/2-size images, Catmull-Rom upsampling",
+            f64::NAN,
+            psnr(&bicubic, test),
+            bicubic_s,
+        ),
     ])
 }
 
