@@ -1,7 +1,7 @@
 //! From images to a pack: train, derive and refine latents, quantise.
 use std::time::Instant;
 
-use crate::data::buckets;
+use crate::data::{buckets, Bucket};
 use crate::error::{Error, Result};
 use crate::gon::{derive_latents, refine_quantised_latents, train, TrainConfig, TrainReport};
 use crate::siren::Siren;
@@ -246,8 +246,11 @@ pub fn latents_for(
     quantise: Quantise,
     opts: &LatentOptions,
 ) -> Result<(Vec<f32>, Quantiser)> {
-    let latents = unquantised_latents(weights, images, opts)?;
-    quantise_refined(weights, images, latents, quantise, opts)
+    let (siren, data) = frozen(weights, images, opts)?;
+    let mut latents = derive(&siren, &data, images.len(), opts)?;
+    let quant = quantiser(&latents, weights.shape.latent_dim, quantise)?;
+    refine_stored(&siren, &data, &mut latents, &quant, opts)?;
+    Ok((latents, quant))
 }
 
 /// Unquantised latents (`N x D`) of `images`: the gradient-origin step plus `opts.refine`
@@ -258,10 +261,7 @@ pub fn unquantised_latents(
     opts: &LatentOptions,
 ) -> Result<Vec<f32>> {
     let (siren, data) = frozen(weights, images, opts)?;
-    let bar = progress::bar(images.len() as u64, "latents", opts.quiet);
-    let latents = derive_latents(&siren, &data, opts.refine, &bar)?;
-    bar.finish_and_clear();
-    Ok(latents)
+    derive(&siren, &data, images.len(), opts)
 }
 
 /// The quantiser of `latents` (fitted or given), and the latents after `opts.quant_refine`
@@ -273,17 +273,46 @@ pub fn quantise_refined(
     quantise: Quantise,
     opts: &LatentOptions,
 ) -> Result<(Vec<f32>, Quantiser)> {
-    let quant = match quantise {
-        Quantise::Fit(bits) => Quantiser::fit(&latents, weights.shape.latent_dim, bits)?,
-        Quantise::Fixed(q) => q.clone(),
-    };
+    let quant = quantiser(&latents, weights.shape.latent_dim, quantise)?;
     if opts.quant_refine > 0 {
         let (siren, data) = frozen(weights, images, opts)?;
-        let bar = progress::bar(images.len() as u64, "quantised", opts.quiet);
-        refine_quantised_latents(&siren, &data, &mut latents, &quant, opts.quant_refine, &bar)?;
-        bar.finish_and_clear();
+        refine_stored(&siren, &data, &mut latents, &quant, opts)?;
     }
     Ok((latents, quant))
+}
+
+/// [`derive_latents`] of `count` images with a progress bar.
+fn derive(siren: &Siren, data: &[Bucket], count: usize, opts: &LatentOptions) -> Result<Vec<f32>> {
+    let bar = progress::bar(count as u64, "latents", opts.quiet);
+    let latents = derive_latents(siren, data, opts.refine, &bar)?;
+    bar.finish_and_clear();
+    Ok(latents)
+}
+
+/// The quantiser that `quantise` names for `latents`.
+fn quantiser(latents: &[f32], dim: usize, quantise: Quantise) -> Result<Quantiser> {
+    Ok(match quantise {
+        Quantise::Fit(bits) => Quantiser::fit(latents, dim, bits)?,
+        Quantise::Fixed(q) => q.clone(),
+    })
+}
+
+/// `opts.quant_refine` quantisation-aware steps on `latents` (none when 0), with a progress bar.
+fn refine_stored(
+    siren: &Siren,
+    data: &[Bucket],
+    latents: &mut [f32],
+    quant: &Quantiser,
+    opts: &LatentOptions,
+) -> Result<()> {
+    if opts.quant_refine == 0 {
+        return Ok(());
+    }
+    let count = data.iter().map(|b| b.members.len()).sum::<usize>();
+    let bar = progress::bar(count as u64, "quantised", opts.quiet);
+    refine_quantised_latents(siren, data, latents, quant, opts.quant_refine, &bar)?;
+    bar.finish_and_clear();
+    Ok(())
 }
 
 /// The frozen decoder and `images` as tensors; colour images need an RGB decoder.
@@ -291,7 +320,7 @@ fn frozen(
     weights: &DecoderWeights,
     images: &[SourceImage],
     opts: &LatentOptions,
-) -> Result<(Siren, Vec<crate::data::Bucket>)> {
+) -> Result<(Siren, Vec<Bucket>)> {
     let channels = weights.shape.channels as u8;
     if let Some(img) = images.iter().find(|i| i.channels > channels) {
         return Err(Error::usage(format!(
