@@ -2,10 +2,12 @@
 //!
 //! ```sh
 //! cargo run --release --example rd -- --train ../shared/datasets/mnist-train-10k \
-//!     --test ../shared/datasets/mnist-test-1k [--out out/rd] [--steps N] [--w0 F] [--latent 32,64] [--sr | --sr-only]
+//!     {--test ../shared/datasets/mnist-test-1k | --hold-out K} [--out out/rd] [--latent 32,64] [--steps N]
+//!     [--w0 F] [--hidden H] [--lr F] [--patch CORE,MARGIN] [--sr | --sr-only]
 //! ```
 //!
-//! Trains one decoder per latent size (`--latent`, default 32 and 64; `none`: no gonpack rows) on `--train` with the
+//! `--hold-out K` tests on every K-th image of `--train` (sorted order, from the first) and
+//! trains on the rest. Trains one decoder per latent size (`--latent`, default 32 and 64; `none`: no gonpack rows) on `--train` with the
 //! `encode` defaults, encodes `--test` against it (frozen) at several operating points
 //! (refinement steps x bits), and codes the same test images with PNG, zstd -19 and
 //! xz -9e of the raw pixel array, JPEG and WebP (libwebp) per image and as one mosaic, and AVIF
@@ -15,7 +17,8 @@
 //! `--sr` adds the super-resolution rows: train and encode at half resolution, decode at
 //! twice the size, against bicubic upsampling (`--sr-only`: only those rows). Mosaic rows need test images of one size;
 //! with mixed sizes (photos) only per-image rows are made. Images larger than 32x32 are
-//! stored as patches (the `encode` default).
+//! stored as patches (the `encode` default, 32 with a margin of 4; `--patch 16,4` cuts a 32x32
+//! image into four, `--patch 0,0` keeps every image whole).
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +27,7 @@ use std::time::Instant;
 use gonpack::io::{read_folder, SourceImage};
 use gonpack::metrics::{pack_psnr, psnr_u8};
 use gonpack::render::Renderer;
-use gonpack::{consts, ModelShape, Pack};
+use gonpack::{consts, DecoderWeights, ModelShape, Pack};
 use gonpack_train::{
     all_units, encode, latents_for, quantise_refined, unquantised_latents, EncodeOptions,
     LatentOptions, Quantise, TrainConfig, DEFAULT_QUANT_REFINE,
@@ -44,15 +47,28 @@ struct Row {
     decode_s: f64,
 }
 
+enum TestSet {
+    Folder(PathBuf),
+    HoldOut(usize),
+}
+
 struct Args {
     train: PathBuf,
-    test: PathBuf,
+    /// Test images: a folder, or every K-th image of `train` (in sorted order, from the first)
+    /// held out, the rest trained on.
+    test: TestSet,
     out: PathBuf,
     steps: Option<usize>,
     /// Frequency factor of the first sine layer (default: the `encode` default).
     w0: Option<f32>,
     /// Latent sizes: one decoder is trained for each.
     latents: Vec<usize>,
+    /// Width of the hidden sine layers (default: the `encode` default).
+    hidden: Option<usize>,
+    /// Peak learning rate (default: the `encode` default).
+    lr: Option<f64>,
+    /// Patch core and margin (default: the `encode` default).
+    patches: gonpack::patches::Geometry,
     sr: bool,
     /// Only the super-resolution rows.
     sr_only: bool,
@@ -70,11 +86,20 @@ fn parse_args() -> Result<Args, String> {
         false,
     );
     let mut latents = vec![32, 64];
+    let (mut hidden, mut lr) = (None, None);
+    let mut patches = gonpack::patches::Geometry {
+        patch: consts::DEFAULT_PATCH,
+        overlap: consts::DEFAULT_OVERLAP,
+    };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--train" => train = Some(PathBuf::from(value()?)),
-            "--test" => test = Some(PathBuf::from(value()?)),
+            "--test" => test = Some(TestSet::Folder(PathBuf::from(value()?))),
+            "--hold-out" => match value()?.parse() {
+                Ok(k) if k >= 2 => test = Some(TestSet::HoldOut(k)),
+                _ => return Err("--hold-out needs a whole number of at least 2".into()),
+            },
             "--out" => out = PathBuf::from(value()?),
             "--steps" => steps = Some(value()?.parse().map_err(|e| format!("--steps: {e}"))?),
             "--latent" => match value()?.as_str() {
@@ -87,6 +112,17 @@ fn parse_args() -> Result<Args, String> {
                 }
             },
             "--w0" => w0 = Some(value()?.parse().map_err(|e| format!("--w0: {e}"))?),
+            "--lr" => lr = Some(value()?.parse().map_err(|e| format!("--lr: {e}"))?),
+            "--hidden" => hidden = Some(value()?.parse().map_err(|e| format!("--hidden: {e}"))?),
+            "--patch" => {
+                let v = value()?;
+                let (t, o) = v.split_once(',').ok_or("--patch needs CORE,MARGIN")?;
+                let num = |x: &str| x.trim().parse::<u32>().map_err(|e| format!("--patch: {e}"));
+                patches = gonpack::patches::Geometry {
+                    patch: num(t)?,
+                    overlap: num(o)?,
+                };
+            }
             "--sr" => sr = true,
             "--sr-only" => (sr, sr_only) = (true, true),
             other => return Err(format!("unknown argument {other:?}")),
@@ -94,11 +130,14 @@ fn parse_args() -> Result<Args, String> {
     }
     Ok(Args {
         train: train.ok_or("--train DIR is required")?,
-        test: test.ok_or("--test DIR is required")?,
+        test: test.ok_or("--test DIR or --hold-out K is required")?,
         out,
         steps,
         w0,
         latents,
+        hidden,
+        lr,
+        patches,
         sr,
         sr_only,
     })
@@ -115,8 +154,26 @@ fn main() -> ExitCode {
 }
 
 fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let (train, _) = read_folder(&a.train, false)?;
-    let (test, _) = read_folder(&a.test, false)?;
+    let (mut train, _) = read_folder(&a.train, false)?;
+    let (test, described) = match &a.test {
+        TestSet::Folder(dir) => (read_folder(dir, false)?.0, format!("`{}`", dir.display())),
+        TestSet::HoldOut(k) => {
+            let (test, rest) = (0..train.len()).partition::<Vec<_>, _>(|i| i % k == 0);
+            let pick = |idx: Vec<usize>| idx.into_iter().map(|i| train[i].clone()).collect();
+            let (test, rest): (Vec<SourceImage>, Vec<SourceImage>) = (pick(test), pick(rest));
+            train = rest;
+            (
+                test,
+                format!(
+                    "`{}` at every {k}th position in sorted order (held out of training)",
+                    a.train.display()
+                ),
+            )
+        }
+    };
+    if train.is_empty() || test.is_empty() {
+        return Err("no training or no test images".into());
+    }
     // Mosaics need one size and channel count; photos of mixed sizes get per-image rows only.
     let (w, h, c) = (test[0].width, test[0].height, test[0].channels);
     let one_size = test
@@ -128,10 +185,14 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .sum();
     let mut rows = Vec::new();
     let codecs = !a.sr_only;
+    let largest = a.latents.iter().copied().max().unwrap_or(32);
+    let mut full_decoder = None; // the one with the largest latent, reused by the SR rows
     for &latent_dim in a.latents.iter().filter(|_| codecs) {
-        rows.extend(gonpack_rows(
-            a, &train, &test, latent_dim, pixels, "gonpack",
-        )?);
+        let (r, decoder) = gonpack_rows(a, &train, &test, latent_dim, pixels)?;
+        rows.extend(r);
+        if latent_dim == largest {
+            full_decoder = Some(decoder);
+        }
     }
     if codecs {
         rows.extend(lossless_rows(&test, pixels)?);
@@ -171,10 +232,15 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if a.sr {
-        let largest = a.latents.iter().copied().max().unwrap_or(32);
-        rows.extend(super_resolution_rows(a, &train, &test, largest)?);
+        rows.extend(super_resolution_rows(
+            a,
+            &train,
+            &test,
+            largest,
+            full_decoder,
+        )?);
     }
-    let table = markdown(&rows, &a.train, &a.test, test.len());
+    let table = markdown(&rows, &a.train, &described, test.len());
     print!("{table}");
     std::fs::create_dir_all(&a.out)?;
     std::fs::write(a.out.join("rd.md"), &table)?;
@@ -183,18 +249,20 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Default encode options with `--steps` (one per training image, 1000..=3000, if not given)
-/// and `--w0`.
+/// Default encode options with `--steps` (one per training image, 1000..=3000, if not given),
+/// `--w0`, `--hidden`, `--lr` and `--patch`.
 fn options(a: &Args, n_train: usize, latent_dim: usize) -> EncodeOptions {
     let d = TrainConfig::DEFAULT;
     EncodeOptions {
         train: TrainConfig {
             shape: ModelShape {
                 latent_dim,
+                hidden: a.hidden.unwrap_or(d.shape.hidden),
                 w0_first: a.w0.unwrap_or(d.shape.w0_first),
                 ..d.shape
             },
             steps: a.steps.unwrap_or(n_train.clamp(1000, 3000)),
+            lr: a.lr.unwrap_or(d.lr),
             ..d
         },
         bits: 8,
@@ -202,29 +270,20 @@ fn options(a: &Args, n_train: usize, latent_dim: usize) -> EncodeOptions {
         quant_refine: 0,
         weight_format: consts::WEIGHTS_F16,
         quiet: false,
-        patches: gonpack::patches::Geometry {
-            patch: consts::DEFAULT_PATCH,
-            overlap: consts::DEFAULT_OVERLAP,
-        },
+        patches: a.patches,
     }
 }
 
 /// Trains on `train` with latents of `latent_dim` dimensions, then encodes `test` with the
-/// frozen decoder at refine x bits points.
+/// frozen decoder at refine x bits points. Also returns the decoder.
 fn gonpack_rows(
     a: &Args,
     train: &[SourceImage],
     test: &[SourceImage],
     latent_dim: usize,
     pixels: f64,
-    codec: &str,
-) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
-    let t = Instant::now();
-    let (trained, _) = encode(train, &options(a, train.len(), latent_dim))?;
-    eprintln!(
-        "{codec}: latent {latent_dim} trained in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+) -> Result<(Vec<Row>, DecoderWeights), Box<dyn std::error::Error>> {
+    let trained = train_decoder(a, train, latent_dim)?;
     let (decoder, patches) = (trained.decoder, trained.patches);
     let d = decoder.shape.latent_dim;
     let units = all_units(test, patches);
@@ -273,7 +332,7 @@ fn gonpack_rows(
             let decode_s = t.elapsed().as_secs_f64();
             let psnr = psnrs.iter().sum::<f64>() / psnrs.len() as f64;
             rows.push(Row {
-                codec: format!("{codec} refine {refine}"),
+                codec: format!("gonpack refine {refine}"),
                 setting: format!("latent {d}, {bits} bits"),
                 bpp: (sizes.latents + sizes.index) as f64 * 8.0 / pixels,
                 bpp_with_decoder: Some(sizes.total() as f64 * 8.0 / pixels),
@@ -283,7 +342,30 @@ fn gonpack_rows(
             });
         }
     }
-    Ok(rows)
+    Ok((rows, decoder))
+}
+
+/// Trains a decoder on `train` (whole images or patches, at their own size) with latents of
+/// `latent_dim` dimensions.
+fn train_decoder(
+    a: &Args,
+    train: &[SourceImage],
+    latent_dim: usize,
+) -> Result<Pack, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let (trained, report) = encode(train, &options(a, train.len(), latent_dim))?;
+    eprintln!(
+        "gonpack: latent {latent_dim} trained in {:.1} s, last-10% train PSNR {:.2} dB",
+        t.elapsed().as_secs_f64(),
+        report.train.final_psnr
+    );
+    if report.train.stalled() {
+        eprintln!(
+            "rd: warning: training made little progress (a flat picture scores {:.2} dB); try a lower --lr",
+            report.train.flat_psnr
+        );
+    }
+    Ok(trained)
 }
 
 /// Mean PSNR over the images. An image decoded exactly counts as if one of its samples were one
@@ -597,12 +679,18 @@ fn bicubic_up(small: &SourceImage, like: &SourceImage) -> Vec<u8> {
     }
 }
 
-/// Train and encode at half resolution, decode at full size; bicubic upsampling as the bar.
+/// Super-resolution rows: the half-size test images (2x2 area means) upscaled to full size by
+/// gonpack (latents derived from the half-size pictures with the area model, decoded at
+/// `--scale 2`) and by bicubic interpolation. Two gonpack rows: a decoder trained at half size
+/// too (the case the benchmark asks for), and `full_decoder`, trained at full size on the
+/// training images (the codec rows' decoder with the largest latent; trained here with
+/// `--sr-only`), which has seen what full-size detail looks like.
 fn super_resolution_rows(
     a: &Args,
     train: &[SourceImage],
     test: &[SourceImage],
     latent_dim: usize,
+    full_decoder: Option<DecoderWeights>,
 ) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let half = |imgs: &[SourceImage]| -> Vec<SourceImage> { imgs.iter().map(area_half).collect() };
     let (train_half, test_half) = (half(train), half(test));
@@ -611,27 +699,18 @@ fn super_resolution_rows(
     // As many decoder evaluations per step as the other rows.
     train_opts.train.pixels /= (SR_SUPERSAMPLE * SR_SUPERSAMPLE) as usize;
     let (trained, _) = encode(&train_half, &train_opts)?;
-    let opts = LatentOptions {
-        refine: 5,
-        quant_refine: DEFAULT_QUANT_REFINE,
-        supersample: SR_SUPERSAMPLE,
-        device: tch::Device::Cpu,
-        quiet: true,
+    let (ours, decode_s) = upscale(&trained.decoder, &test_half, test)?;
+    // A full-size decoder trained on patches cannot take whole half-size pictures.
+    let full_row = if a.patches.is_whole(test[0].width, test[0].height) {
+        let full_decoder = match full_decoder {
+            Some(d) => d,
+            None => train_decoder(a, train, latent_dim)?.decoder,
+        };
+        Some(upscale(&full_decoder, &test_half, test)?)
+    } else {
+        eprintln!("rd: no full-size decoder row: the full-size test images are cut into patches");
+        None
     };
-    let (latents, quant) = latents_for(&trained.decoder, &test_half, Quantise::Fit(8), &opts)?;
-    let d = trained.decoder.shape.latent_dim;
-    let renderer = Renderer::new(&trained.decoder);
-    let pixels_full = test.len() as f64 * f64::from(test[0].width * test[0].height);
-    let t = Instant::now();
-    let ours: Vec<Vec<u8>> = latents
-        .chunks_exact(d)
-        .zip(test)
-        .map(|(z, o)| {
-            let z = quant.dequantise(&quant.quantise(z));
-            renderer.render(&z, o.width, o.height, o.channels)
-        })
-        .collect::<Result<_, _>>()?;
-    let decode_s = t.elapsed().as_secs_f64();
     // The decoder's own half-size pictures: the 2x2 means it was trained to match.
     let ours_half: Vec<Vec<u8>> = ours
         .iter()
@@ -644,7 +723,6 @@ fn super_resolution_rows(
             area_half(&full).pixels
         })
         .collect();
-    let latent_bytes = test.len() * d; // 8-bit codes, before zstd
     let t = Instant::now();
     let bicubic: Vec<Vec<u8>> = test_half
         .iter()
@@ -664,7 +742,8 @@ fn super_resolution_rows(
             bicubic_up(&decoded, o)
         })
         .collect();
-    let bpp = latent_bytes as f64 * 8.0 / pixels_full;
+    let pixels_full = test.len() as f64 * f64::from(test[0].width * test[0].height);
+    let bpp = (test.len() * latent_dim) as f64 * 8.0 / pixels_full; // 8-bit codes, before zstd
     let row = |codec: &str, setting: &str, bpp: f64, psnr: f64, decode_s: f64| Row {
         codec: format!("super-resolution: {codec}"),
         setting: setting.into(),
@@ -677,7 +756,7 @@ fn super_resolution_rows(
     let psnr = |decoded: &[Vec<u8>], originals: &[SourceImage]| {
         mean_psnr(decoded.iter().map(Vec::as_slice), originals)
     };
-    Ok(vec![
+    let mut rows = vec![
         row(
             "gonpack at 1/2 size",
             "2x2 means of the --scale 2 decode, against the 1/2-size images",
@@ -699,21 +778,62 @@ fn super_resolution_rows(
             psnr(&ours, test),
             decode_s,
         ),
-        row(
-            "bicubic",
-            "the same 1/2-size images, Catmull-Rom upsampling",
-            f64::NAN,
-            psnr(&bicubic, test),
-            bicubic_s,
-        ),
-    ])
+    ];
+    if let Some((ours_full, full_decode_s)) = full_row {
+        rows.push(row(
+            "gonpack, full-size decoder",
+            "trained at full size on the training images; test images encoded from 1/2 size (--supersample 2), decoded at --scale 2",
+            bpp,
+            psnr(&ours_full, test),
+            full_decode_s,
+        ));
+    }
+    rows.push(row(
+        "bicubic",
+        "the same 1/2-size images, Catmull-Rom upsampling",
+        f64::NAN,
+        psnr(&bicubic, test),
+        bicubic_s,
+    ));
+    Ok(rows)
 }
 
-fn markdown(rows: &[Row], train: &std::path::Path, test: &std::path::Path, n: usize) -> String {
+/// Full-size renders and the seconds they took.
+type Upscaled = (Vec<Vec<u8>>, f64);
+
+/// Derives latents of the half-size `small` images against `decoder` (each pixel the mean of
+/// the decoder over its 2 x 2 sub-pixel points, 5 refinement steps, 8-bit codes) and renders
+/// them at the size of `full`.
+fn upscale(
+    decoder: &DecoderWeights,
+    small: &[SourceImage],
+    full: &[SourceImage],
+) -> Result<Upscaled, Box<dyn std::error::Error>> {
+    let opts = LatentOptions {
+        refine: 5,
+        quant_refine: DEFAULT_QUANT_REFINE,
+        supersample: SR_SUPERSAMPLE,
+        device: tch::Device::Cpu,
+        quiet: true,
+    };
+    let (latents, quant) = latents_for(decoder, small, Quantise::Fit(8), &opts)?;
+    let renderer = Renderer::new(decoder);
+    let t = Instant::now();
+    let renders = latents
+        .chunks_exact(decoder.shape.latent_dim)
+        .zip(full)
+        .map(|(z, o)| {
+            let z = quant.dequantise(&quant.quantise(z));
+            renderer.render(&z, o.width, o.height, o.channels)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((renders, t.elapsed().as_secs_f64()))
+}
+
+fn markdown(rows: &[Row], train: &std::path::Path, test: &str, n: usize) -> String {
     let mut s = format!(
-        "Trained on `{}`, measured on the {n} images of `{}`.\n\n| codec | setting | bpp | bpp incl. decoder | mean PSNR (dB) | encode (s) | decode (s) |\n|---|---|---|---|---|---|---|\n",
+        "Trained on `{}`, measured on the {n} images of {test}.\n\n| codec | setting | bpp | bpp incl. decoder | mean PSNR (dB) | encode (s) | decode (s) |\n|---|---|---|---|---|---|---|\n",
         train.display(),
-        test.display()
     );
     let num = |v: f64, p: usize| {
         if v.is_finite() {

@@ -291,3 +291,38 @@ fn bad_encode_options_are_usage_errors() {
         assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
     }
 }
+
+/// Training that ends about where it started (a flat picture of the mean value) is reported
+/// with a hint, and training that learnt is not.
+#[test]
+fn stalled_training_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = sample_folder(tmp.path());
+    let pack = tmp.path().join("out.gonpack");
+    for (steps, stalls) in [("1", true), ("300", false)] {
+        let out = gonpack(&[
+            "encode",
+            dir.to_str().unwrap(),
+            "-o",
+            pack.to_str().unwrap(),
+            "--steps",
+            steps,
+            "--hidden",
+            "32",
+            "--refine",
+            "0",
+            "--quant-refine",
+            "0",
+        ]);
+        let log = text(&out);
+        assert!(out.status.success(), "{log}");
+        assert_eq!(
+            log.contains("warning: training made little progress"),
+            stalls,
+            "--steps {steps}: {log}"
+        );
+        if stalls {
+            assert!(log.contains("try more --steps or a lower --lr"), "{log}");
+        }
+    }
+}

@@ -204,6 +204,12 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         )));
     }
     let (pack, rep) = train::encode(&images, &opts)?;
+    if rep.train.stalled() && !a.quiet {
+        eprintln!(
+            "gonpack: warning: training made little progress (last-10% train PSNR {:.2} dB; a flat picture of the mean value scores {:.2} dB): try more --steps or a lower --lr",
+            rep.train.final_psnr, rep.train.flat_psnr
+        );
+    }
     let sizes = pack.write(&output)?;
     let timing = format!(
         "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), latents {:.1} s\n",
