@@ -24,6 +24,16 @@ impl Geometry {
         overlap: 0,
     };
 
+    /// Whether the format can store this geometry: both 0 (no patches), or a core of at most
+    /// 65,535 pixels with a margin of 1 to the core size and at most 255 (spec §8.5).
+    pub fn is_storable(&self) -> bool {
+        if self.patch == 0 {
+            return self.overlap == 0;
+        }
+        (1..=self.patch.min(u32::from(u8::MAX))).contains(&self.overlap)
+            && self.patch <= u32::from(u16::MAX)
+    }
+
     /// Whether a `width x height` image is stored whole (one latent).
     pub fn is_whole(&self, width: u32, height: u32) -> bool {
         self.patch == 0 || (width <= self.patch && height <= self.patch)
@@ -133,5 +143,16 @@ mod tests {
         assert_eq!(&units[0].pixels[..4], &[10, 10, 20, 30]);
         assert_eq!(&units[1].pixels[..4], &[20, 30, 30, 30]);
         assert!(g.is_whole(2, 2) && !g.is_whole(3, 1) && Geometry::WHOLE.is_whole(9999, 9999));
+    }
+
+    #[test]
+    fn storable_geometries_are_whole_or_have_a_margin_of_one_to_the_core() {
+        let g = |patch, overlap| Geometry { patch, overlap };
+        for (patch, overlap) in [(0, 0), (16, 1), (16, 16), (300, 255), (65_535, 4)] {
+            assert!(g(patch, overlap).is_storable(), "{patch},{overlap}");
+        }
+        for (patch, overlap) in [(0, 1), (16, 0), (16, 17), (300, 256), (65_536, 4)] {
+            assert!(!g(patch, overlap).is_storable(), "{patch},{overlap}");
+        }
     }
 }

@@ -115,7 +115,7 @@ impl Header {
             latent_count,
         };
         let g = patches;
-        if (g.patch == 0) != (g.overlap == 0) || g.overlap > g.patch {
+        if !g.is_storable() {
             return bad(format!(
                 "patch size {} with margin {} (both 0, or 1 <= margin <= size)",
                 g.patch, g.overlap

@@ -112,11 +112,7 @@ impl Pack {
     fn header(&self) -> Result<Header> {
         let d = self.shape().latent_dim;
         let g = self.patches;
-        if (g.patch == 0) != (g.overlap == 0)
-            || g.overlap > g.patch
-            || g.patch > u32::from(u16::MAX)
-            || g.overlap > u32::from(u8::MAX)
-        {
+        if !g.is_storable() {
             return Err(Error::Usage(format!(
                 "patch size {} with margin {} cannot be stored",
                 g.patch, g.overlap

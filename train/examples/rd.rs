@@ -122,6 +122,11 @@ fn parse_args() -> Result<Args, String> {
                     patch: num(t)?,
                     overlap: num(o)?,
                 };
+                if !patches.is_storable() {
+                    return Err(format!(
+                        "--patch {v}: the margin must be 1 to the core size and at most 255 (0,0: no patches)"
+                    ));
+                }
             }
             "--sr" => sr = true,
             "--sr-only" => (sr, sr_only) = (true, true),
@@ -158,12 +163,13 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let (test, described) = match &a.test {
         TestSet::Folder(dir) => (read_folder(dir, false)?.0, format!("`{}`", dir.display())),
         TestSet::HoldOut(k) => {
-            let (test, rest) = (0..train.len()).partition::<Vec<_>, _>(|i| i % k == 0);
-            let pick = |idx: Vec<usize>| idx.into_iter().map(|i| train[i].clone()).collect();
-            let (test, rest): (Vec<SourceImage>, Vec<SourceImage>) = (pick(test), pick(rest));
-            train = rest;
+            let (test, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut train)
+                .into_iter()
+                .enumerate()
+                .partition(|(i, _)| i % k == 0);
+            train = rest.into_iter().map(|(_, img)| img).collect();
             (
-                test,
+                test.into_iter().map(|(_, img)| img).collect(),
                 format!(
                     "`{}` at every {k}th position in sorted order (held out of training)",
                     a.train.display()

@@ -196,8 +196,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         patches,
     };
     let g = opts.patches;
-    if g.patch > 0 && (g.overlap == 0 || g.overlap > g.patch || g.patch > 65_535 || g.overlap > 255)
-    {
+    if !g.is_storable() {
         return Err(Error::usage(format!(
             "--overlap must be 1 to --patch ({}) and at most 255; --patch at most 65535",
             g.patch
