@@ -1,10 +1,13 @@
-//! Every magic number of the `.gonpack` container (versions 1 and 2), named as in
+//! Every magic number of the `.gonpack` container (versions 1 to 3), named as in
 //! `format-spec.md`.
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Newest container version: adds patches (a pack without patches is written as version 1).
-pub const VERSION: u16 = 2;
+/// Newest container version: adds the output function (version 2 added patches). A pack is
+/// written with the oldest version that can hold it.
+pub const VERSION: u16 = 3;
+/// The version that added patches.
+pub const PATCH_VERSION: u16 = 2;
 /// Oldest container version this crate reads: every image whole, one latent each.
 pub const MIN_VERSION: u16 = 1;
 /// Size of the fixed header, including its trailing CRC-32.
@@ -31,6 +34,11 @@ pub const TAG_INDEX: [u8; 4] = *b"INDX";
 pub const COMPRESSION_NONE: u8 = 0;
 /// Section compression: one zstd frame.
 pub const COMPRESSION_ZSTD: u8 = 1;
+
+/// Output function: the values as they are.
+pub const OUTPUT_IDENTITY: u8 = 0;
+/// Output function: the logistic sigmoid (version 3).
+pub const OUTPUT_LOGISTIC: u8 = 1;
 
 /// Weight format: IEEE 754 binary32, little-endian.
 pub const WEIGHTS_F32: u8 = 0;

@@ -47,4 +47,4 @@ pub mod sheet;
 pub use error::{Error, Result};
 pub use format::{ImageEntry, Images, Pack, Reader, SizeBreakdown};
 pub use limits::Limits;
-pub use model::{DecoderWeights, ModelShape};
+pub use model::{DecoderWeights, ModelShape, Output};

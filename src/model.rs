@@ -1,4 +1,5 @@
 //! The decoder's shape and weights in plain `f32` arrays, in the order the format stores them.
+use crate::consts::{OUTPUT_IDENTITY, OUTPUT_LOGISTIC};
 use crate::error::{Error, Result};
 
 /// Hyper-parameters that fix the decoder's architecture (all stored in the pack header).
@@ -18,6 +19,47 @@ pub struct ModelShape {
     pub w0_first: f32,
     /// Frequency factor of the other sine layers.
     pub w0_hidden: f32,
+    /// Function applied to every output value before it is mapped to 8 bits.
+    pub output: Output,
+}
+
+/// The decoder's output function (format-spec §8.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// The last linear layer's values as they are (clamped to `[0, 1]` when mapped to 8 bits).
+    #[default]
+    Identity,
+    /// The logistic sigmoid `1 / (1 + exp(-o))`: every value lies in `(0, 1)` and sharp
+    /// transitions between dark and bright cost the network little, which suits near-binary
+    /// images such as digits and line art.
+    Logistic,
+}
+
+impl Output {
+    /// The header code ([`OUTPUT_IDENTITY`] or [`OUTPUT_LOGISTIC`]).
+    pub fn code(self) -> u8 {
+        match self {
+            Output::Identity => OUTPUT_IDENTITY,
+            Output::Logistic => OUTPUT_LOGISTIC,
+        }
+    }
+
+    /// The function with header code `code`, if it is one.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            OUTPUT_IDENTITY => Some(Output::Identity),
+            OUTPUT_LOGISTIC => Some(Output::Logistic),
+            _ => None,
+        }
+    }
+
+    /// Applies the function to one output value.
+    pub fn apply(self, o: f32) -> f32 {
+        match self {
+            Output::Identity => o,
+            Output::Logistic => 1.0 / (1.0 + (-o).exp()),
+        }
+    }
 }
 
 impl ModelShape {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::coords;
 use crate::error::{Error, Result};
-use crate::model::{DecoderWeights, SineLayer};
+use crate::model::{DecoderWeights, Output, SineLayer};
 use crate::patches::Geometry;
 
 /// Pixels evaluated together in one block (one GEMM per layer), for decoders up to
@@ -63,6 +63,7 @@ pub struct Renderer {
     layers: Vec<SineLayer>,
     out_weight: Vec<f32>,
     out_bias: Vec<f32>,
+    output: Output,
 }
 
 /// Per-thread scratch: coordinates, activations and pre-activations of one block.
@@ -98,6 +99,7 @@ impl Renderer {
             layers,
             out_weight: w.out_weight.clone(),
             out_bias: w.out_bias.clone(),
+            output: s.output,
         }
     }
 
@@ -363,6 +365,9 @@ impl Renderer {
         gemm_bt(act, &self.out_weight, out, n, h, self.channels);
         for px in out.chunks_exact_mut(self.channels) {
             px.iter_mut().zip(&self.out_bias).for_each(|(v, b)| *v += b);
+        }
+        if self.output != Output::Identity {
+            out.iter_mut().for_each(|v| *v = self.output.apply(*v));
         }
     }
 }

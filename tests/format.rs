@@ -133,15 +133,72 @@ fn bad_magic_is_not_gonpack() {
 
 #[test]
 fn other_version_is_unsupported() {
-    for version in [0u8, 3, 200] {
+    for version in [0u8, 4, 200] {
         let mut bytes = small_pack_bytes();
         bytes[8] = version;
         match Pack::from_bytes(&bytes, &Limits::default()) {
             Err(e @ Error::UnsupportedVersion(v)) if v == u16::from(version) => {
-                assert!(e.to_string().contains("versions 1 to 2"), "{e}")
+                assert!(e.to_string().contains("versions 1 to 3"), "{e}")
             }
             other => panic!("version {version}: {other:?}"),
         }
+    }
+}
+
+/// `bytes` with header byte `at` set to `value` and the header CRC recomputed.
+fn with_header_byte(mut bytes: Vec<u8>, at: usize, value: u8) -> Vec<u8> {
+    bytes[at] = value;
+    let crc = crc32fast::hash(&bytes[..HEADER_CRC_OFFSET]);
+    bytes[HEADER_CRC_OFFSET..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn a_logistic_output_is_written_as_version_3_and_round_trips() {
+    let bytes = small_pack_bytes();
+    assert_eq!(
+        (bytes[8], bytes[37]),
+        (1, 0),
+        "the identity output stays version 1"
+    );
+    let mut pack = Pack::from_bytes(&bytes, &Limits::default()).unwrap();
+    pack.decoder.shape.output = gonpack::Output::Logistic;
+    let (logistic, _) = pack.to_bytes().unwrap();
+    assert_eq!(u16::from_le_bytes([logistic[8], logistic[9]]), VERSION);
+    assert_eq!(logistic[37], OUTPUT_LOGISTIC);
+    // Only the version, the output byte, the latent count (written from version 2 on; 16)
+    // and the header CRC differ.
+    assert_eq!(logistic[38..42], 16u32.to_le_bytes());
+    let differ: Vec<usize> = (0..bytes.len())
+        .filter(|&i| bytes[i] != logistic[i])
+        .collect();
+    let allowed =
+        |i: usize| [8, 37, 38].contains(&i) || (HEADER_CRC_OFFSET..HEADER_LEN).contains(&i);
+    assert!(differ.iter().all(|&i| allowed(i)), "{differ:?}");
+    let back = Pack::from_bytes(&logistic, &Limits::default()).unwrap();
+    assert_eq!(back, pack);
+    assert_eq!(back.to_bytes().unwrap().0, logistic);
+}
+
+#[test]
+fn an_unknown_output_function_is_unsupported_and_needs_version_3() {
+    let mut pack = Pack::from_bytes(&small_pack_bytes(), &Limits::default()).unwrap();
+    pack.decoder.shape.output = gonpack::Output::Logistic;
+    let (v3, _) = pack.to_bytes().unwrap();
+    match Pack::from_bytes(&with_header_byte(v3.clone(), 37, 2), &Limits::default()) {
+        Err(e @ Error::Unsupported(_)) => {
+            assert_eq!(e.to_string(), "unsupported: output function 2")
+        }
+        other => panic!("expected unsupported, got {other:?}"),
+    }
+    // Before version 3 the byte is reserved.
+    let v2 = with_header_byte(v3, 8, PATCH_VERSION as u8);
+    match Pack::from_bytes(
+        &with_header_byte(v2, 37, OUTPUT_LOGISTIC),
+        &Limits::default(),
+    ) {
+        Err(Error::Format(msg)) => assert_eq!(msg, "header: reserved bytes are not zero"),
+        other => panic!("expected a format error, got {other:?}"),
     }
 }
 

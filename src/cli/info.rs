@@ -2,7 +2,7 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::{Limits, Reader, Result};
+use crate::{Limits, Output, Reader, Result};
 use clap::Args;
 
 /// Arguments of `info`.
@@ -26,6 +26,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
         "f16"
     } else {
         "f32"
+    };
+    let output = match s.output {
+        Output::Identity => "identity",
+        Output::Logistic => "logistic",
     };
     let index = reader.index()?;
     let pixels: u64 = index
@@ -53,6 +57,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
             "modulated_layers": s.modulated,
             "w0_first": s.w0_first,
             "w0_hidden": s.w0_hidden,
+            "output": output,
             "bits": header.bits,
             "weight_format": weights,
             "parameters": s.param_count(),
@@ -73,7 +78,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
     writeln!(o, "{}: gonpack v{}", a.pack.display(), header.version()).ok();
     writeln!(
         o,
-        "  decoder  SIREN {} sine layers x {} wide, w0 {} / {}, latent {} into {} layer(s), {} channel(s), {} parameters ({})",
+        "  decoder  SIREN {} sine layers x {} wide, w0 {} / {}, latent {} into {} layer(s), {} channel(s), {} output, {} parameters ({})",
         s.layers,
         s.hidden,
         s.w0_first,
@@ -81,6 +86,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
         s.latent_dim,
         s.modulated,
         s.channels,
+        output,
         s.param_count(),
         weights
     )

@@ -3,7 +3,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::model::ModelShape;
+use crate::model::{ModelShape, Output};
 use crate::patches::Geometry;
 
 /// Everything the fixed header holds.
@@ -43,9 +43,10 @@ impl Header {
         LE::write_u32(&mut b[28..32], self.image_count);
         b[32] = self.weight_format;
         b[33] = self.section_count;
-        if self.version() >= 2 {
+        if self.version() >= PATCH_VERSION {
             LE::write_u16(&mut b[34..36], self.patches.patch as u16);
             b[36] = self.patches.overlap as u8;
+            b[37] = s.output.code();
             LE::write_u32(&mut b[38..42], self.latent_count);
         }
         let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
@@ -80,14 +81,22 @@ impl Header {
             return Err(Error::Checksum("header".into()));
         }
         let bad = |what: String| Err(Error::Format(format!("header: {what}")));
-        let reserved_from = if version >= 2 { V2_RESERVED_FROM } else { 34 };
+        let reserved_from = if version >= PATCH_VERSION {
+            V2_RESERVED_FROM
+        } else {
+            34
+        };
         if LE::read_u16(&b[10..12]) != 0
-            || (version >= 2 && b[37] != 0)
+            || (version == PATCH_VERSION && b[37] != 0)
             || b[reserved_from..HEADER_CRC_OFFSET].iter().any(|&x| x != 0)
         {
             return bad("reserved bytes are not zero".into());
         }
-        let (patches, latent_count) = if version >= 2 {
+        // Zero (the identity) before version 3: checked with the reserved bytes above.
+        let Some(output) = Output::from_code(b[37]) else {
+            return Err(Error::Unsupported(format!("output function {}", b[37])));
+        };
+        let (patches, latent_count) = if version >= PATCH_VERSION {
             let g = Geometry {
                 patch: u32::from(LE::read_u16(&b[34..36])),
                 overlap: u32::from(b[36]),
@@ -104,6 +113,7 @@ impl Header {
             modulated: usize::from(b[15]),
             w0_first: LE::read_f32(&b[20..24]),
             w0_hidden: LE::read_f32(&b[24..28]),
+            output,
         };
         let header = Header {
             shape,
@@ -166,12 +176,15 @@ impl Header {
         Ok(header)
     }
 
-    /// The version this header is written as: 2 with patches, else 1.
+    /// The version this header is written as, the oldest that holds it: 3 with an output
+    /// function other than the identity, else 2 with patches, else 1.
     pub fn version(&self) -> u16 {
-        if self.patches.patch == 0 {
-            MIN_VERSION
-        } else {
+        if self.shape.output != Output::Identity {
             VERSION
+        } else if self.patches.patch != 0 {
+            PATCH_VERSION
+        } else {
+            MIN_VERSION
         }
     }
 

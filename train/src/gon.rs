@@ -8,10 +8,10 @@
 use indicatif::ProgressBar;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use crate::data::Bucket;
+use crate::data::{jittered, Bucket};
 use crate::error::{Error, Result};
 use crate::siren::Siren;
-use gonpack::model::ModelShape;
+use gonpack::model::{ModelShape, Output};
 use gonpack::quant::Quantiser;
 use gonpack::rng::Rng;
 
@@ -36,6 +36,9 @@ pub struct TrainConfig {
     /// Points per pixel side whose mean output models a pixel (1: its centre; see
     /// [`crate::data::buckets`]).
     pub supersample: u32,
+    /// Move each pixel's points to random places inside their cells every step, so the mean
+    /// estimates the pixel's whole area rather than `supersample`² fixed points.
+    pub jitter: bool,
     /// Seed of parameter initialisation and sampling.
     pub seed: u64,
     /// Where tensors live.
@@ -59,6 +62,7 @@ impl TrainConfig {
             modulated: 3,
             w0_first: 30.0,
             w0_hidden: 30.0,
+            output: Output::Identity,
         },
         steps: 3000,
         batch: 32,
@@ -67,6 +71,7 @@ impl TrainConfig {
         inner_steps: 3,
         step_init: 1.0,
         supersample: 1,
+        jitter: false,
         seed: 0,
         device: Device::Cpu,
         log_every: 0,
@@ -201,6 +206,9 @@ impl<'a> Trainer<'a> {
             let pix = Tensor::from_slice(&self.rng.sample(p, cfg.pixels)).to(cfg.device);
             targets = targets.index_select(1, &pix);
             coords = coords.index_select(0, &pix);
+        }
+        if cfg.jitter {
+            coords = jittered(&coords, bucket, cfg.supersample, &mut self.rng);
         }
         let z = descend(&self.siren, &coords, &targets, cfg.inner_steps);
         let loss = self

@@ -2,7 +2,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
-use gonpack::model::{DecoderWeights, ModelShape, SineLayer};
+use gonpack::model::{DecoderWeights, ModelShape, Output, SineLayer};
 
 /// A SIREN whose latent enters every modulated layer as an additive shift `M_l z`.
 pub struct Siren {
@@ -142,7 +142,11 @@ impl Siren {
             };
             h = (pre * f64::from(s.w0(l))).sin();
         }
-        h.linear(&self.out_weight, Some(&self.out_bias))
+        let o = h.linear(&self.out_weight, Some(&self.out_bias));
+        match s.output {
+            Output::Identity => o,
+            Output::Logistic => o.sigmoid(),
+        }
     }
 
     /// Per-image mean squared error, shape `(B)`, of `coords (P, S, 2)` against `target

@@ -2,10 +2,12 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+use gonpack::io::SourceImage;
 use gonpack::metrics::{pack_psnr, psnr_u8};
 use gonpack::render::{to_u8, Renderer};
-use gonpack::{consts, coords, ModelShape};
-use gonpack_train::data::buckets;
+use gonpack::rng::Rng;
+use gonpack::{consts, coords, ModelShape, Output};
+use gonpack_train::data::{buckets, jittered};
 use gonpack_train::gon::derive_latents;
 use gonpack_train::{
     add_images, encode, quantise_refined, unquantised_latents, EncodeOptions, LatentOptions,
@@ -25,6 +27,7 @@ fn options(steps: usize) -> EncodeOptions {
                 modulated: 3,
                 w0_first: 30.0,
                 w0_hidden: 30.0,
+                output: Output::Identity,
             },
             steps,
             batch: 32,
@@ -33,6 +36,7 @@ fn options(steps: usize) -> EncodeOptions {
             inner_steps: 1,
             step_init: 1.0,
             supersample: 1,
+            jitter: false,
             seed: 7,
             device: Device::Cpu,
             log_every: 0,
@@ -208,22 +212,20 @@ fn tch_render(siren: &Siren, z: &[f32], width: u32, height: u32) -> Vec<u8> {
     out.into_iter().map(to_u8).collect()
 }
 
-#[test]
-fn pure_rust_renderer_matches_tch() {
-    // Tolerance (README, format-spec §8.2): at least 99.9% of 8-bit samples identical, none off by more than 1.
-    let mut images = common::corpus_images("mnist", 24);
-    images.extend(common::corpus_images("cifar", 8));
-    let mut opts = options(100);
-    opts.train.shape.hidden = 48;
-    let (pack, _) = encode(&images, &opts).unwrap();
-    assert_eq!(pack.shape().channels, 3);
+/// Trains on `images` and checks the pure-Rust renderer against tch at scales 1 and 4.
+/// Tolerance (README, format-spec §8.2): at least 99.9% of 8-bit samples identical, none off
+/// by more than 1.
+fn assert_renderer_matches_tch(images: &[SourceImage], opts: &EncodeOptions) {
+    let (pack, _) = encode(images, opts).unwrap();
+    assert_eq!(pack.shape().output, opts.train.shape.output);
+    let c = pack.shape().channels as u8;
     let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
     let renderer = Renderer::new(&pack.decoder);
     let (mut same, mut total) = (0usize, 0usize);
     for scale in [1u32, 4] {
         for (i, e) in pack.index.iter().enumerate() {
             let (w, h) = (e.width * scale, e.height * scale);
-            let ours = renderer.render(&pack.latent(i), w, h, 3).unwrap();
+            let ours = renderer.render(&pack.latent(i), w, h, c).unwrap();
             let reference = tch_render(&siren, &pack.latent(i), w, h);
             assert_eq!(ours.len(), reference.len());
             for (a, b) in ours.iter().zip(&reference) {
@@ -236,6 +238,22 @@ fn pure_rust_renderer_matches_tch() {
     let frac = same as f64 / total as f64;
     eprintln!("identical samples: {same}/{total} ({:.4}%)", 100.0 * frac);
     assert!(frac >= 0.999, "only {:.4}% identical", 100.0 * frac);
+}
+
+#[test]
+fn pure_rust_renderer_matches_tch() {
+    let mut images = common::corpus_images("mnist", 24);
+    images.extend(common::corpus_images("cifar", 8));
+    let mut opts = options(100);
+    opts.train.shape.hidden = 48;
+    assert_renderer_matches_tch(&images, &opts);
+}
+
+#[test]
+fn logistic_output_renders_as_in_tch() {
+    let mut opts = options(100);
+    opts.train.shape.output = Output::Logistic;
+    assert_renderer_matches_tch(&common::corpus_images("mnist", 24), &opts);
 }
 
 #[test]
@@ -339,7 +357,7 @@ fn patch_borders_are_as_good_as_patch_interiors() {
         ch,
     )
     .to_image();
-    let img = gonpack::io::SourceImage {
+    let img = SourceImage {
         name: "crop.png".into(),
         width: cw,
         height: ch,
@@ -438,4 +456,35 @@ fn adding_to_a_patched_pack_keeps_old_patches() {
     let reread = gonpack::Pack::from_bytes(&bytes, &gonpack::Limits::default()).unwrap();
     assert_eq!(reread, pack);
     assert!(pack_psnr(&reread, base).unwrap().iter().all(|p| *p > 8.0));
+}
+
+#[test]
+fn jittered_points_stay_inside_their_own_cells() {
+    let images = common::corpus_images("mnist", 2);
+    let bucket = &buckets(&images, 1, 2, Device::Cpu).unwrap()[0];
+    assert_eq!((bucket.width, bucket.height), (28, 28));
+    let grid = Vec::<f32>::try_from(bucket.coords.flatten(0, -1)).unwrap();
+    // A 28-pixel axis spans 2, so each of a pixel's 2 x 2 cells is 2 / 56 wide.
+    let cell = 2.0 / 56.0;
+    let (mut rng, mut total, rounds) = (Rng::new(3), 0.0f64, 4);
+    for _ in 0..rounds {
+        let moved = jittered(&bucket.coords, bucket, 2, &mut rng);
+        assert_eq!(moved.size(), bucket.coords.size());
+        for (a, p) in Vec::<f32>::try_from(moved.flatten(0, -1))
+            .unwrap()
+            .iter()
+            .zip(&grid)
+        {
+            let off = f64::from((a - p).abs());
+            assert!(off <= cell / 2.0 + 1e-6, "{p} moved to {a}");
+            total += off;
+        }
+    }
+    // Uniform over the cell: a quarter of a cell from its centre on average.
+    let mean = total / (rounds * grid.len()) as f64;
+    assert!(
+        (mean / cell - 0.25).abs() < 0.01,
+        "mean offset {} cells",
+        mean / cell
+    );
 }

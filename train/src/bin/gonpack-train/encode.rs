@@ -6,7 +6,7 @@ use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
 use gonpack::io::SourceImage;
 use gonpack::patches::Geometry;
-use gonpack::{Limits, ModelShape, Pack, SizeBreakdown};
+use gonpack::{Limits, ModelShape, Output, Pack, SizeBreakdown};
 use gonpack_train::{self as train, EncodeOptions, TrainConfig};
 
 /// The training defaults.
@@ -45,6 +45,10 @@ pub struct EncodeArgs {
     /// Frequency factor of the other sine layers.
     #[arg(long, default_value_t = D.shape.w0_hidden)]
     w0_hidden: f32,
+    /// Pass the decoder's output through a logistic sigmoid (suits near-binary images such as
+    /// digits and line art; the pack is then format version 3).
+    #[arg(long)]
+    sigmoid: bool,
     /// Training steps [default: one per latent (image or patch), at least 1000 and at most 3000].
     #[arg(long)]
     steps: Option<usize>,
@@ -76,6 +80,10 @@ pub struct EncodeArgs {
     bits: u8,
     #[command(flatten)]
     latent_args: LatentArgs,
+    /// In training, move each pixel's --supersample points to random places inside their cells
+    /// at every step, so the decoder learns the pixel's whole area, not fixed points.
+    #[arg(long)]
+    jitter: bool,
     /// Store decoder weights as f32 instead of f16.
     #[arg(long)]
     f32_weights: bool,
@@ -165,6 +173,11 @@ pub fn run(a: EncodeArgs) -> Result<()> {
                 modulated,
                 w0_first: a.w0,
                 w0_hidden: a.w0_hidden,
+                output: if a.sigmoid {
+                    Output::Logistic
+                } else {
+                    Output::Identity
+                },
             },
             steps: a.steps.unwrap_or_else(|| {
                 default_steps(
@@ -180,6 +193,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             inner_steps: a.inner_steps,
             step_init: a.step_init,
             supersample: latent_opts.supersample,
+            jitter: a.jitter,
             seed: a.seed,
             device,
             log_every: if a.verbose { 250 } else { 0 },
