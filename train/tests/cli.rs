@@ -326,3 +326,48 @@ fn stalled_training_is_reported() {
         }
     }
 }
+
+/// `--sigmoid` writes a version-3 pack with a logistic output, `--jitter` trains with it, the
+/// decoder learns, and a pack encoded against it keeps its output function.
+#[test]
+fn sigmoid_and_jitter_write_a_version_3_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = sample_folder(tmp.path());
+    let (base, again) = (tmp.path().join("s.gonpack"), tmp.path().join("t.gonpack"));
+    let common = ["--supersample", "2", "--refine", "0", "--quant-refine", "0"];
+    let base_args = [
+        "encode",
+        dir.to_str().unwrap(),
+        "-o",
+        base.to_str().unwrap(),
+        "--steps",
+        "300",
+        "--hidden",
+        "32",
+        "--sigmoid",
+        "--jitter",
+    ];
+    let reuse_args = [
+        "encode",
+        dir.to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+        "--decoder",
+        base.to_str().unwrap(),
+    ];
+    for args in [&base_args[..], &reuse_args[..]] {
+        let out = gonpack(&[args, &common[..]].concat());
+        let log = text(&out);
+        assert!(out.status.success(), "{log}");
+        assert!(!log.contains("made little progress"), "{log}");
+    }
+    for pack in [&base, &again] {
+        let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (json["version"].as_u64(), json["output"].as_str()),
+            (Some(3), Some("logistic"))
+        );
+    }
+}
