@@ -11,6 +11,7 @@ pub const FUZZ_LIMITS: Limits = Limits {
     max_section_bytes: 1 << 20,
     max_images: 1 << 16,
     max_params: 1 << 18,
+    ..Limits::DEFAULT
 };
 
 /// Exercises the reader on `data` as given and with its checksums fixed; returns how many

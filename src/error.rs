@@ -29,23 +29,26 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// An input image could not be read or decoded.
-    #[error("cannot read image {path}: {source}")]
+    #[error("{}: cannot decode image: {source}", crate::text::shown_path(path))]
     Image {
         /// The offending file.
         path: PathBuf,
         /// What the image decoder said.
         source: image::ImageError,
     },
-    /// An I/O error, with the file it concerns.
-    #[error("{path}: {source}")]
+    /// An I/O error: what was being done, to which file, and what the system said.
+    #[error("{}cannot {action}: {source}", path.as_deref().map(|p| format!("{}: ", crate::text::shown_path(p))).unwrap_or_default())]
     Io {
-        /// The file or folder concerned.
-        path: PathBuf,
+        /// What was being done: "read", "create folder", "rename into place" …
+        action: &'static str,
+        /// The file or folder concerned (`None` until [`Error::in_file`] names it, for a
+        /// reader over an anonymous source).
+        path: Option<PathBuf>,
         /// The underlying error.
         source: std::io::Error,
     },
     /// An error about one file: the file, then what is wrong with it.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::text::shown_path(path))]
     InFile {
         /// The file concerned.
         path: PathBuf,
@@ -55,19 +58,27 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wraps an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// Wraps an I/O error with the action that failed and the path it concerns.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
-            path: path.into(),
+            action,
+            path: Some(path.into()),
             source,
         }
     }
-}
 
-impl Error {
-    /// Attaches the file an error concerns (I/O and image errors already name theirs).
+    /// Attaches the file an error concerns (errors that already name theirs are kept).
     pub fn in_file(self, path: impl Into<PathBuf>) -> Self {
         match self {
+            Error::Io {
+                action,
+                path: None,
+                source,
+            } => Error::Io {
+                action,
+                path: Some(path.into()),
+                source,
+            },
             e @ (Error::Io { .. } | Error::Image { .. } | Error::InFile { .. }) => e,
             e => Error::InFile {
                 path: path.into(),

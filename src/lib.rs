@@ -43,6 +43,7 @@ pub mod quant;
 pub mod render;
 pub mod rng;
 pub mod sheet;
+pub mod text;
 
 pub use error::{Error, Result};
 pub use format::{ImageEntry, Images, Pack, Reader, SizeBreakdown};

@@ -36,7 +36,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = matches!(e.root(), gonpack::Error::Usage(_));
-            cli::report("gonpack", &e, usage)
+            let code = cli::report("gonpack", &e, usage);
+            cli::limits_hint(&e);
+            code
         }
     }
 }

@@ -1,6 +1,26 @@
 //! The decoder's shape and weights in plain `f32` arrays, in the order the format stores them.
-use crate::consts::{OUTPUT_IDENTITY, OUTPUT_LOGISTIC};
+use crate::consts::{MAX_HIDDEN, MAX_LATENT_DIM, MAX_LAYERS, OUTPUT_IDENTITY, OUTPUT_LOGISTIC};
 use crate::error::{Error, Result};
+
+/// Work charged per evaluated point besides the decoder's multiply-adds: coordinates,
+/// output mapping, blending and writing (in multiply-add equivalents).
+pub const POINT_OVERHEAD: u64 = 256;
+
+/// A [`ModelShape`] field out of the range the format allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError {
+    /// The field, named as the `encode` option that sets it: `latent`, `hidden`, `layers`,
+    /// `modulated`, `w0`, `w0-hidden` or `channels`.
+    pub field: &'static str,
+    /// What is wrong, with the value and the allowed range.
+    pub message: String,
+}
+
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 /// Hyper-parameters that fix the decoder's architecture (all stored in the pack header).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,11 +101,95 @@ impl ModelShape {
         }
     }
 
-    /// Number of stored parameters, including the `D` encoder step sizes.
-    pub fn param_count(&self) -> usize {
-        let (h, d) = (self.hidden, self.latent_dim);
-        let sine: usize = (0..self.layers).map(|l| h * self.layer_input(l) + h).sum();
-        sine + self.modulated * h * d + self.channels * h + self.channels + d
+    /// Checks every field against the ranges of format-spec §2 (the one check shared by the
+    /// reader, the writer and the command line): channels 1 or 3, latent dimension 1 to
+    /// [`MAX_LATENT_DIM`], hidden width 1 to [`MAX_HIDDEN`], 1 to [`MAX_LAYERS`] layers,
+    /// 1 to `layers` modulated layers, finite frequency factors.
+    pub fn validate(&self) -> std::result::Result<(), ShapeError> {
+        let bad = |field, message: String| Err(ShapeError { field, message });
+        if self.channels != 1 && self.channels != 3 {
+            return bad(
+                "channels",
+                format!("channels {} (must be 1 or 3)", self.channels),
+            );
+        }
+        let ranges = [
+            (
+                "latent",
+                "latent dimension",
+                self.latent_dim,
+                usize::from(MAX_LATENT_DIM),
+            ),
+            (
+                "hidden",
+                "hidden width",
+                self.hidden,
+                usize::from(MAX_HIDDEN),
+            ),
+            (
+                "layers",
+                "number of sine layers",
+                self.layers,
+                usize::from(MAX_LAYERS),
+            ),
+            (
+                "modulated",
+                "number of modulated layers",
+                self.modulated,
+                self.layers,
+            ),
+        ];
+        for (field, what, value, max) in ranges {
+            if !(1..=max).contains(&value) {
+                return bad(field, format!("{what} {value} (must be 1 to {max})"));
+            }
+        }
+        for (field, what, w0) in [
+            ("w0", "w0 of the first layer", self.w0_first),
+            ("w0-hidden", "w0 of the other layers", self.w0_hidden),
+        ] {
+            if !w0.is_finite() {
+                return bad(field, format!("{what} is {w0} (must be finite)"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of stored parameters, including the `D` encoder step sizes. Valid shapes
+    /// ([`Self::validate`]) have at most about 2^28.
+    pub fn param_count(&self) -> u64 {
+        let (h, d, c) = (
+            self.hidden as u64,
+            self.latent_dim as u64,
+            self.channels as u64,
+        );
+        let sine: u64 = (0..self.layers)
+            .map(|l| h * self.layer_input(l) as u64 + h)
+            .sum();
+        sine + self.modulated as u64 * h * d + c * h + c + d
+    }
+
+    /// Multiply-adds per evaluated point: every sine layer's weights and the output layer
+    /// (the latent's shifts are paid once per latent, [`Self::macs_per_latent`]).
+    pub fn macs_per_point(&self) -> u64 {
+        let h = self.hidden as u64;
+        let sine: u64 = (0..self.layers)
+            .map(|l| h * self.layer_input(l) as u64)
+            .sum();
+        sine + self.channels as u64 * h
+    }
+
+    /// Multiply-adds per latent: the shifts `M_l z` of the modulated layers.
+    pub fn macs_per_latent(&self) -> u64 {
+        (self.modulated * self.hidden * self.latent_dim) as u64
+    }
+
+    /// The work of evaluating `points` points with `latents` latents: multiply-adds plus
+    /// [`POINT_OVERHEAD`] per point (saturating). Work limits ([`crate::Limits`]) count this.
+    pub fn work(&self, points: u64, latents: u64) -> u64 {
+        points
+            .saturating_mul(self.macs_per_point() + POINT_OVERHEAD)
+            .saturating_add(latents.saturating_mul(self.macs_per_latent()))
     }
 }
 
@@ -118,7 +222,7 @@ pub struct DecoderWeights {
 impl DecoderWeights {
     /// Builds weights from the flat parameter vector in storage order (see `format-spec.md`).
     pub fn from_flat(shape: ModelShape, flat: &[f32]) -> Result<Self> {
-        if flat.len() != shape.param_count() {
+        if flat.len() as u64 != shape.param_count() {
             return Err(Error::Format(format!(
                 "decoder has {} parameters, shape needs {}",
                 flat.len(),
@@ -158,7 +262,7 @@ impl DecoderWeights {
 
     /// The flat parameter vector in storage order.
     pub fn to_flat(&self) -> Vec<f32> {
-        let mut flat = Vec::with_capacity(self.shape.param_count());
+        let mut flat = Vec::with_capacity(self.to_flat_len());
         for layer in &self.layers {
             flat.extend_from_slice(&layer.weight);
             flat.extend_from_slice(&layer.bias);
@@ -170,6 +274,15 @@ impl DecoderWeights {
         flat.extend_from_slice(&self.out_bias);
         flat.extend_from_slice(&self.step);
         flat
+    }
+
+    fn to_flat_len(&self) -> usize {
+        let layers: usize = self
+            .layers
+            .iter()
+            .map(|l| l.weight.len() + l.bias.len() + l.modulation.as_ref().map_or(0, Vec::len))
+            .sum();
+        layers + self.out_weight.len() + self.out_bias.len() + self.step.len()
     }
 
     /// Rounds every parameter to binary16 and back, as a pack with f16 weights stores them.

@@ -54,6 +54,22 @@ impl Geometry {
         u64::from(nx) * u64::from(ny)
     }
 
+    /// Points the renderer evaluates to draw a `source`-sized image at `out` size (width,
+    /// height), an upper bound: every output pixel once when whole; with patches, along each
+    /// axis each patch covers at most `(T + 2O) x out / source + 1` pixels.
+    pub fn points(&self, source: (u32, u32), out: (u32, u32)) -> u64 {
+        if self.is_whole(source.0, source.1) {
+            return u64::from(out.0) * u64::from(out.1);
+        }
+        let (nx, ny) = self.grid(source.0, source.1);
+        let axis = |patches: u32, n_out: u32, n_src: u32| -> u64 {
+            let span = u128::from(self.extent()) * u128::from(n_out) / u128::from(n_src) + 1;
+            let covered = (u128::from(patches) * span).min(u128::from(patches) * u128::from(n_out));
+            u64::try_from(covered).unwrap_or(u64::MAX)
+        };
+        axis(nx, out.0, source.0).saturating_mul(axis(ny, out.1, source.1))
+    }
+
     /// Side of the square a patch latent describes, `T + 2O`.
     pub fn extent(&self) -> u32 {
         self.patch + 2 * self.overlap

@@ -29,7 +29,7 @@ impl Quantiser {
         if !(1..=crate::consts::MAX_BITS).contains(&bits) {
             return Err(Error::Usage(format!("--bits must be 1 to 16, got {bits}")));
         }
-        if dim == 0 || latents.len() % dim != 0 {
+        if dim == 0 || !latents.len().is_multiple_of(dim) {
             return Err(Error::Usage(
                 "latent array is not a whole number of rows".into(),
             ));

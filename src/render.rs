@@ -198,18 +198,7 @@ impl Renderer {
         let scale_y = f64::from(source.1) / f64::from(out.1);
         let (t, o) = (f64::from(patches.patch), f64::from(patches.overlap));
         let extent = patches.extent() as f32;
-        // Output pixels (along one axis) whose centre lies strictly inside patch p's span.
-        let span = |p: u32, scale: f64, n: u32| {
-            let lo = f64::from(p) * t - o;
-            let hi = lo + t + 2.0 * o;
-            let first = (0..=n).find(|&v| (f64::from(v) + 0.5) * scale > lo);
-            let first = first.unwrap_or(n);
-            let mut last = first;
-            while last < n && (f64::from(last) + 0.5) * scale < hi {
-                last += 1;
-            }
-            first..last
-        };
+        let span = |p: u32, scale: f64, n: u32| patch_span(patches, p, scale, n);
         // Patch-local coordinate of output pixel v: spec §8.5.
         let local = |v: u32, scale: f64, p: u32| -> f32 {
             let num = (2.0 * f64::from(v) + 1.0) * scale - 2.0 * (f64::from(p) * t - o);
@@ -430,6 +419,34 @@ mod simd {
     dispatch!(shift_sin, shift_sin_body, (pre: &[f32], shift: &[f32], act: &mut [f32]));
 }
 
+/// Output pixels (along one axis, `n` of them, `scale` source pixels apart) whose centre lies
+/// strictly inside the span of patch `p`, `(p·T - O, (p+1)·T + O)`: from the first pixel whose
+/// centre passes each end, found in constant time.
+fn patch_span(patches: Geometry, p: u32, scale: f64, n: u32) -> std::ops::Range<u32> {
+    let (t, o) = (f64::from(patches.patch), f64::from(patches.overlap));
+    let lo = f64::from(p) * t - o;
+    let hi = lo + t + 2.0 * o;
+    let first = first_centre_past(lo, scale, n, |c, edge| c > edge);
+    let last = first_centre_past(hi, scale, n, |c, edge| c >= edge).max(first);
+    first..last
+}
+
+/// The first output pixel `v` in `0..n` whose centre `(v + 0.5) * scale` is past `edge`
+/// (`past(centre, edge)`), or `n` if none is: an estimate corrected by exact comparisons, so
+/// the result is what a scan from 0 would find, in constant time.
+fn first_centre_past(edge: f64, scale: f64, n: u32, past: impl Fn(f64, f64) -> bool) -> u32 {
+    let is_past = |v: u32| past((f64::from(v) + 0.5) * scale, edge);
+    let guess = (edge / scale - 0.5).floor().clamp(0.0, f64::from(n));
+    let mut v = guess as u32;
+    while v > 0 && is_past(v - 1) {
+        v -= 1;
+    }
+    while v < n && !is_past(v) {
+        v += 1;
+    }
+    v
+}
+
 /// `c = a * b^T` with `a` row-major `m x k` and `b` row-major `n x k`.
 fn gemm_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     assert!(a.len() >= m * k && b.len() >= n * k && c.len() >= m * n);
@@ -470,6 +487,41 @@ mod tests {
             worst <= f64::from(f32::EPSILON),
             "worst absolute error {worst:e}"
         );
+    }
+
+    #[test]
+    fn patch_spans_are_those_of_a_scan_and_within_the_work_bound() {
+        use super::{patch_span, Geometry};
+        for (patch, overlap) in [(32, 4), (16, 1), (1, 1), (7, 3)] {
+            let g = Geometry { patch, overlap };
+            for (src, out) in [
+                (100u32, 100u32),
+                (100, 400),
+                (100, 37),
+                (33, 1000),
+                (64, 64),
+            ] {
+                let scale = f64::from(src) / f64::from(out);
+                let (t, o) = (f64::from(patch), f64::from(overlap));
+                let mut total = 0u64;
+                for p in 0..src.div_ceil(patch) {
+                    let (lo, hi) = (f64::from(p) * t - o, f64::from(p + 1) * t + o);
+                    let centre = |v: u32| (f64::from(v) + 0.5) * scale;
+                    let want: Vec<u32> = (0..out)
+                        .filter(|&v| centre(v) > lo && centre(v) < hi)
+                        .collect();
+                    let got = patch_span(g, p, scale, out);
+                    assert_eq!(
+                        got.clone().collect::<Vec<_>>(),
+                        want,
+                        "{g:?} {src}->{out} patch {p}"
+                    );
+                    total += got.len() as u64;
+                }
+                let bound = g.points((src, 1), (out, 1));
+                assert!(total <= bound, "{g:?} {src}->{out}: {total} > {bound}");
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Pictures made of pictures: interpolation strips, sample grids and contact sheets.
 use std::path::Path;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
 
 /// An RGB canvas that images (grey or RGB, optionally enlarged) and short labels are drawn on.
 #[derive(Debug, Clone)]
@@ -38,13 +39,24 @@ fn glyph(c: char) -> Option<[u8; 5]> {
 }
 
 impl Canvas {
-    /// A `width x height` canvas filled with the grey level `background`.
-    pub fn new(width: u32, height: u32, background: u8) -> Self {
-        Canvas {
-            width,
-            height,
-            rgb: vec![background; width as usize * height as usize * 3],
-        }
+    /// A `width x height` canvas (sizes in u64 so that callers can add up frames without
+    /// overflow) filled with the grey level `background`, after checking its size against
+    /// `limits` (pixels of one render).
+    pub fn new(width: u64, height: u64, background: u8, limits: &Limits) -> Result<Self> {
+        let too_big = || Error::Limits(format!("a {width}x{height} picture is too large"));
+        let (w, h) = (
+            u32::try_from(width).map_err(|_| too_big())?,
+            u32::try_from(height).map_err(|_| too_big())?,
+        );
+        let pixels = limits.check_render(w, h)?;
+        let len = usize::try_from(pixels * 3).map_err(|_| too_big())?;
+        let mut rgb = crate::io::zeroed(len)?;
+        rgb.fill(background);
+        Ok(Canvas {
+            width: w,
+            height: h,
+            rgb,
+        })
     }
 
     fn put(&mut self, x: u32, y: u32, px: [u8; 3]) {
@@ -128,7 +140,7 @@ mod tests {
 
     #[test]
     fn paste_enlarges_and_clips() {
-        let mut c = Canvas::new(5, 4, 0);
+        let mut c = Canvas::new(5, 4, 0, &Limits::DEFAULT).unwrap();
         c.paste(1, 1, 2, 1, 1, &[10, 20], 2);
         c.paste(4, 3, 1, 1, 3, &[1, 2, 3], 3); // mostly off the canvas
         let at = |x: usize, y: usize| c.pixels()[(y * 5 + x) * 3];
@@ -141,7 +153,7 @@ mod tests {
 
     #[test]
     fn text_draws_the_glyph_bits() {
-        let mut c = Canvas::new(8, 5, 0);
+        let mut c = Canvas::new(8, 5, 0, &Limits::DEFAULT).unwrap();
         c.text(0, 0, "1.", 1, [255; 3]);
         let lit: Vec<(usize, usize)> = (0..5)
             .flat_map(|y| (0..8).map(move |x| (x, y)))

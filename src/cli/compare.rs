@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use crate::metrics::psnr_u8;
 use crate::sheet::{Canvas, GLYPH};
-use crate::{Error, Limits, Reader, Result};
+use crate::{Error, Reader, Result};
 use clap::Args;
 
 use super::interpolate::GAP;
@@ -25,6 +25,8 @@ pub struct CompareArgs {
     /// At most this many images (the first ones of the pack found in DIR).
     #[arg(long, default_value_t = 16)]
     limit: usize,
+    #[command(flatten)]
+    limits: super::size::LimitArgs,
 }
 
 /// Scale of the label font.
@@ -34,7 +36,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
     if a.zoom == 0 || a.zoom > 16 {
         return Err(Error::Usage("--zoom must be 1 to 16".into()));
     }
-    let mut reader = Reader::open(&a.pack, Limits::default())?;
+    let mut reader = Reader::open(&a.pack, a.limits.limits())?;
     let originals = super::read_images(&a.dir, false, false)?;
     let mut rows = Vec::new();
     for img in originals {
@@ -55,8 +57,8 @@ pub fn run(a: CompareArgs) -> Result<()> {
     if rows.is_empty() {
         return Err(Error::Usage(format!(
             "no image of {} is in {}",
-            a.dir.display(),
-            a.pack.display()
+            crate::text::ShownPath(&a.dir),
+            crate::text::ShownPath(&a.pack)
         )));
     }
     let z = a.zoom;
@@ -68,7 +70,9 @@ pub fn run(a: CompareArgs) -> Result<()> {
             .iter()
             .map(|(_, img)| img.height * z + GAP)
             .sum::<u32>();
-    let mut sheet = Canvas::new(3 * (panel_w + GAP) + label_w, height, 255);
+    let limits = a.limits.limits();
+    let width = 3 * (u64::from(panel_w) + u64::from(GAP)) + u64::from(label_w);
+    let mut sheet = Canvas::new(width, u64::from(height), 255, &limits)?;
     let black = [0; 3];
     sheet.text(panel_w + GAP, 0, "1x", FONT, black);
     sheet.text(2 * (panel_w + GAP), 0, &format!("{z}x"), FONT, black);
@@ -91,7 +95,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
             FONT,
             black,
         );
-        table += &format!("  {psnr:6.2} dB  {}\n", img.name);
+        table += &format!("  {psnr:6.2} dB  {}\n", crate::text::shown(&img.name));
         y += h * z + GAP;
     }
     let output = super::save_picture(&sheet, &a.output, &a.pack, "-compare.png")?;
@@ -99,6 +103,6 @@ pub fn run(a: CompareArgs) -> Result<()> {
         "{} images (original | decoded | decoded at {z}x), mean PSNR {:.2} dB -> {}\n{table}",
         rows.len(),
         sum / rows.len() as f64,
-        output.display()
+        crate::text::ShownPath(&output)
     ))
 }

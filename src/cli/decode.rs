@@ -1,7 +1,9 @@
 //! `gonpack decode`.
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::text::ShownPath;
 use crate::{io, progress, Error, Reader, Result};
 use clap::Args;
 use rayon::prelude::*;
@@ -16,7 +18,8 @@ pub struct DecodeArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     size: super::size::SizeArgs,
-    /// Decode only the image with this name (repeatable).
+    /// Decode only this image: its name, or its name without the extension when that is
+    /// unambiguous (repeatable).
     #[arg(long)]
     only: Vec<String>,
     /// No progress bar.
@@ -29,12 +32,10 @@ pub fn run(a: DecodeArgs) -> Result<()> {
     let mut reader = Reader::open(&a.pack, a.size.limits())?;
     let mut chosen = Vec::new();
     for name in &a.only {
-        chosen.push(reader.find(name)?.ok_or_else(|| {
-            Error::Usage(format!(
-                "--only {name:?}: no such image in {}",
-                a.pack.display()
-            ))
-        })?);
+        let i = reader.resolve(name)?;
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
     }
     if a.only.is_empty() {
         chosen = (0..reader.len()).collect();
@@ -43,18 +44,36 @@ pub fn run(a: DecodeArgs) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| super::sibling(&a.pack, "-decoded"));
+    // Every output path, size and limit is checked before anything is rendered or written.
+    let index = reader.index()?;
+    if let Some((x, y)) = io::first_clash(chosen.iter().map(|&i| index[i].name.as_str())) {
+        return Err(Error::Format(io::clash_message(x, y)).in_file(&a.pack));
+    }
     let mut jobs = Vec::with_capacity(chosen.len());
     for &i in &chosen {
         let e = reader.index()?[i].clone();
         let (w, h) = a.size.target(&e.name, e.width, e.height, 1.0)?;
+        let len = reader.buffer_len(i, w, h)?;
         let path = io::output_path(&out_dir, &e.name).map_err(|e| e.in_file(&a.pack))?;
-        jobs.push((reader.latent(i)?, e, w, h, path));
+        jobs.push((i, e, w, h, len, path));
+    }
+    let mut dirs = BTreeSet::new();
+    for (.., path) in &jobs {
+        io::create_dirs_within(&out_dir, path)?;
+        dirs.insert(path.parent().map(PathBuf::from).unwrap_or_default());
+    }
+    for dir in &dirs {
+        io::remove_stale_temps(dir, None)?;
+    }
+    let mut work = Vec::with_capacity(jobs.len());
+    for (i, e, w, h, len, path) in jobs {
+        work.push((reader.latent(i)?, e, w, h, len, path));
     }
     let patches = reader.header().patches;
     let renderer = reader.renderer()?;
-    let bar = progress::bar(jobs.len() as u64, "decoding", a.quiet);
-    jobs.par_iter().try_for_each(|(z, e, w, h, path)| {
-        let mut pixels = vec![0u8; *w as usize * *h as usize * usize::from(e.channels)];
+    let bar = progress::bar(work.len() as u64, "decoding", a.quiet);
+    work.par_iter().try_for_each(|(z, e, w, h, len, path)| {
+        let mut pixels = io::zeroed(*len)?;
         let source = (e.width, e.height);
         renderer.render_image(patches, z, source, (*w, *h), e.channels, &mut pixels)?;
         io::write_png(path, *w, *h, e.channels, &pixels)?;
@@ -62,16 +81,16 @@ pub fn run(a: DecodeArgs) -> Result<()> {
         Ok::<(), Error>(())
     })?;
     bar.finish_and_clear();
-    let out_pixels: u64 = jobs
+    let out_pixels: u64 = work
         .iter()
-        .map(|(_, _, w, h, _)| u64::from(*w) * u64::from(*h))
+        .map(|(_, _, w, h, ..)| u64::from(*w) * u64::from(*h))
         .sum();
     if !a.quiet {
         super::emit(&format!(
             "decoded {} images ({:.2} megapixels) into {} in {:.2} s\n",
-            jobs.len(),
+            work.len(),
             out_pixels as f64 / 1e6,
-            out_dir.display(),
+            ShownPath(&out_dir),
             start.elapsed().as_secs_f64()
         ))?;
     }

@@ -1,7 +1,8 @@
 //! `gonpack extract`.
 use std::path::PathBuf;
 
-use crate::{io, Error, Reader, Result};
+use crate::text::{shown, ShownPath};
+use crate::{io, Reader, Result};
 use clap::Args;
 
 /// Arguments of `extract`.
@@ -9,7 +10,8 @@ use clap::Args;
 pub struct ExtractArgs {
     /// The pack.
     pack: PathBuf,
-    /// Name of the image, as `gonpack info` lists it.
+    /// The image: its name as `gonpack info` lists it, or that name without the extension
+    /// when no other image shares it.
     name: String,
     /// Output PNG [default: the image's file name with extension .png, in the current folder].
     #[arg(short, long)]
@@ -20,21 +22,21 @@ pub struct ExtractArgs {
 
 pub fn run(a: ExtractArgs) -> Result<()> {
     let mut reader = Reader::open(&a.pack, a.size.limits())?;
-    let i = reader.find(&a.name)?.ok_or_else(|| {
-        Error::Usage(format!(
-            "{:?}: no such image in {}",
-            a.name,
-            a.pack.display()
-        ))
-    })?;
+    let i = reader.resolve(&a.name)?;
     let e = reader.index()?[i].clone();
     let (w, h) = a.size.target(&e.name, e.width, e.height, 1.0)?;
-    let mut pixels = vec![0u8; reader.buffer_len(i, w, h)?];
-    reader.render_into(i, w, h, &mut pixels)?;
+    let len = reader.buffer_len(i, w, h)?;
     let output = a.output.clone().unwrap_or_else(|| {
-        let file = e.name.rsplit('/').next().unwrap_or(&e.name);
-        PathBuf::from(file).with_extension("png")
+        let name = io::png_name(&e.name);
+        PathBuf::from(name.rsplit('/').next().unwrap_or(&name))
     });
-    io::write_png(&output, w, h, e.channels, &pixels)?;
-    super::emit(&format!("{} ({w}x{h}) -> {}\n", e.name, output.display()))
+    let pending = io::PendingFile::create(&output)?;
+    let mut pixels = io::zeroed(len)?;
+    reader.render_into(i, w, h, &mut pixels)?;
+    pending.commit(&io::encode_png(w, h, e.channels, &pixels)?)?;
+    super::emit(&format!(
+        "{} ({w}x{h}) -> {}\n",
+        shown(&e.name),
+        ShownPath(&output)
+    ))
 }

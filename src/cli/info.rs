@@ -2,7 +2,8 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::{Limits, Output, Reader, Result};
+use crate::text::{shown, ShownPath};
+use crate::{Output, Reader, Result};
 use clap::Args;
 
 /// Arguments of `info`.
@@ -13,13 +14,15 @@ pub struct InfoArgs {
     /// Print JSON (every image) instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    limits: super::size::LimitArgs,
 }
 
 /// Images listed by the text output before it summarises the rest.
 const TEXT_LIST: usize = 20;
 
 pub fn run(a: InfoArgs) -> Result<()> {
-    let mut reader = Reader::open(&a.pack, Limits::default())?;
+    let mut reader = Reader::open(&a.pack, a.limits.limits())?;
     let (header, sizes) = (*reader.header(), reader.sizes());
     let s = &header.shape;
     let weights = if header.weight_format == crate::consts::WEIGHTS_F16 {
@@ -75,7 +78,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
         return super::emit(&(json + "\n"));
     }
     let mut o = String::new();
-    writeln!(o, "{}: gonpack v{}", a.pack.display(), header.version()).ok();
+    writeln!(o, "{}: gonpack v{}", ShownPath(&a.pack), header.version()).ok();
     writeln!(
         o,
         "  decoder  SIREN {} sine layers x {} wide, w0 {} / {}, latent {} into {} layer(s), {} channel(s), {} output, {} parameters ({})",
@@ -114,7 +117,14 @@ pub fn run(a: InfoArgs) -> Result<()> {
     o += &super::size_lines(&sizes, pixels);
     for e in index.iter().take(TEXT_LIST) {
         let kind = if e.channels == 1 { "grey" } else { "rgb" };
-        writeln!(o, "  {:>5}x{:<5} {kind:4} {}", e.width, e.height, e.name).ok();
+        writeln!(
+            o,
+            "  {:>5}x{:<5} {kind:4} {}",
+            e.width,
+            e.height,
+            shown(&e.name)
+        )
+        .ok();
     }
     if index.len() > TEXT_LIST {
         writeln!(

@@ -33,28 +33,26 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
         return Err(Error::Usage("--steps must be at least 2".into()));
     }
     let mut reader = Reader::open(&a.pack, a.size.limits())?;
-    let mut find = |name: &str| {
-        reader
-            .find(name)?
-            .ok_or_else(|| Error::Usage(format!("{name:?}: no such image in {}", a.pack.display())))
-    };
-    let (ia, ib) = (find(&a.a)?, find(&a.b)?);
+    let (ia, ib) = (reader.resolve(&a.a)?, reader.resolve(&a.b)?);
     let (ea, eb) = (reader.index()?[ia].clone(), reader.index()?[ib].clone());
     let patches = reader.header().patches;
     if (ea.width, ea.height) != (eb.width, eb.height) && !patches.is_whole(ea.width, ea.height) {
         return Err(Error::Usage(format!(
-            "{} and {} are stored as patches of different grids; pick two images of one size",
+            "{:?} and {:?} are stored as patches of different grids; pick two images of one size",
             ea.name, eb.name
         )));
     }
     let (w, h) = a.size.target(&ea.name, ea.width, ea.height, 2.0)?;
     let channels = ea.channels.max(eb.channels);
     let (za, zb) = (reader.latent(ia)?, reader.latent(ib)?);
+    reader.buffer_len(ia, w, h)?; // checks the work of one frame
     let renderer = reader.renderer()?;
-    let mut strip = Canvas::new(a.steps * (w + GAP) - GAP, h, 255);
+    let limits = a.size.limits();
+    let strip_w = u64::from(a.steps) * (u64::from(w) + u64::from(GAP)) - u64::from(GAP);
+    let mut strip = Canvas::new(strip_w, u64::from(h), 255, &limits)?;
     for k in 0..a.steps {
         let z = slerp(&za, &zb, k as f32 / (a.steps - 1) as f32);
-        let mut frame = vec![0u8; (w * h) as usize * usize::from(channels)];
+        let mut frame = crate::io::zeroed(w as usize * h as usize * usize::from(channels))?;
         renderer.render_image(
             patches,
             &z,
@@ -63,14 +61,14 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
             channels,
             &mut frame,
         )?;
-        strip.paste(k * (w + GAP), 0, w, h, channels, &frame, 1);
+        strip.paste(k * w.saturating_add(GAP), 0, w, h, channels, &frame, 1);
     }
     let output = super::save_picture(&strip, &a.output, &a.pack, "-interpolate.png")?;
     super::emit(&format!(
         "{} frames of {w}x{h} from {} to {} -> {}\n",
         a.steps,
-        ea.name,
-        eb.name,
-        output.display()
+        crate::text::shown(&ea.name),
+        crate::text::shown(&eb.name),
+        crate::text::ShownPath(&output)
     ))
 }

@@ -22,6 +22,7 @@ use clap::Subcommand;
 pub use forward::{forward, Forwarded, TRAIN_PROGRAM, TRAIN_PROGRAM_ENV};
 
 use crate::io::{self, SourceImage};
+use crate::text::{shown, ShownPath};
 use crate::{Error, Result, SizeBreakdown};
 
 /// The commands that read packs; they need no libtorch.
@@ -58,11 +59,20 @@ impl ReadCommand {
 /// Prints `error` as `program: error: …` and returns the documented exit code
 /// (2 for usage errors, 1 for the rest).
 pub fn report(program: &str, error: &dyn std::fmt::Display, usage: bool) -> ExitCode {
-    eprintln!("{program}: error: {error}");
+    eprintln!("{program}: error: {}", shown(&error.to_string()));
     if usage {
         ExitCode::from(2)
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// For an error caused by a limit, a hint naming the options that lift limits.
+pub fn limits_hint(error: &Error) {
+    if matches!(error.root(), Error::Limits(_)) {
+        eprintln!(
+            "gonpack: hint: --max-pixels and --max-work raise the render limits; --trusted lifts the limits relative to the file size, for packs you trust"
+        );
     }
 }
 
@@ -88,20 +98,24 @@ pub fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<So
         for p in &report.skipped_other {
             eprintln!(
                 "gonpack: warning: skipping {} (not an image file)",
-                p.display()
+                ShownPath(p)
             );
         }
         for (p, why) in &report.skipped_invalid {
-            eprintln!("gonpack: warning: skipping {} ({why})", p.display());
+            eprintln!(
+                "gonpack: warning: skipping {} ({})",
+                ShownPath(p),
+                shown(why)
+            );
         }
         for (p, what) in &report.converted {
-            eprintln!("gonpack: warning: {}: {what}", p.display());
+            eprintln!("gonpack: warning: {}: {what}", ShownPath(p));
         }
     }
     if images.is_empty() {
         return Err(Error::Usage(format!(
             "no images found under {}",
-            dir.display()
+            ShownPath(dir)
         )));
     }
     Ok(images)
@@ -120,7 +134,7 @@ pub fn quality_line(pack: &crate::Pack, images: &[SourceImage]) -> Result<String
         .unwrap_or((0, f64::NAN));
     Ok(format!(
         "  quality  mean PSNR {mean:.2} dB, worst {worst:.2} dB ({})\n",
-        images.get(worst_i).map_or("-", |i| i.name.as_str())
+        shown(images.get(worst_i).map_or("-", |i| i.name.as_str()))
     ))
 }
 
@@ -157,7 +171,7 @@ pub fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(crate::Error::io("<stdout>", e))
+            Err(crate::Error::io("write to", "standard output", e))
         }
         _ => Ok(()),
     }

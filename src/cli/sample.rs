@@ -34,7 +34,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     }
     let mut reader = Reader::open(&a.pack, a.size.limits())?;
     if reader.is_empty() {
-        return Err(Error::Usage(format!("{} holds no image", a.pack.display())));
+        return Err(Error::Usage("holds no image".into()).in_file(&a.pack));
     }
     // Samples take the most common size of the images stored whole (the patch extent when
     // every image is cut into patches), grey when every image is grey.
@@ -63,17 +63,23 @@ pub fn run(a: SampleArgs) -> Result<()> {
     }
     let gaussian = Gaussian::fit(&latents, d);
     let fitted = latents.len() / d; // one per whole image or patch
+    let frame_work = reader.shape().work(u64::from(w) * u64::from(h), 1);
+    a.size.limits().check_render_work(frame_work)?;
     let renderer = reader.renderer()?;
     let cols = (f64::from(a.n).sqrt().ceil() as u32).max(1);
     let rows = a.n.div_ceil(cols);
-    let mut grid = Canvas::new(cols * (w + GAP) - GAP, rows * (h + GAP) - GAP, 255);
+    let limits = a.size.limits();
+    let cell =
+        |n: u32, side: u32| u64::from(n) * (u64::from(side) + u64::from(GAP)) - u64::from(GAP);
+    let mut grid = Canvas::new(cell(cols, w), cell(rows, h), 255, &limits)?;
+
     let mut rng = Rng::new(a.seed);
     for k in 0..a.n {
         let z = gaussian.sample(&mut rng);
         let picture = renderer.render(&z, w, h, channels)?;
         grid.paste(
-            (k % cols) * (w + GAP),
-            (k / cols) * (h + GAP),
+            (k % cols) * w.saturating_add(GAP),
+            (k / cols) * h.saturating_add(GAP),
             w,
             h,
             channels,
@@ -86,6 +92,6 @@ pub fn run(a: SampleArgs) -> Result<()> {
         "{} samples of {w}x{h} from a Gaussian fitted to {} latents -> {}\n",
         a.n,
         fitted,
-        output.display()
+        crate::text::ShownPath(&output)
     ))
 }

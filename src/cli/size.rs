@@ -12,8 +12,37 @@ pub struct SizeArgs {
     #[arg(long, value_parser = parse_size)]
     size: Option<(u32, u32)>,
     /// Largest output image, in pixels.
-    #[arg(long, default_value_t = Limits::default().max_render_pixels)]
+    #[arg(long, default_value_t = Limits::DEFAULT.max_render_pixels)]
     max_pixels: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The work limits of a reading command (see `gonpack::Limits`).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest work of one render, in decoder multiply-adds.
+    #[arg(long, default_value_t = Limits::DEFAULT.max_render_work)]
+    max_work: u64,
+    /// Trust the pack: lift the limits relative to its file size (latent values and decoding
+    /// work per byte, decoder cost per pixel) that refuse small packs asking for huge work.
+    #[arg(long)]
+    trusted: bool,
+}
+
+impl LimitArgs {
+    /// Reader limits with these options applied.
+    pub fn limits(&self) -> Limits {
+        let limits = Limits {
+            max_render_work: self.max_work,
+            ..Limits::DEFAULT
+        };
+        if self.trusted {
+            limits.trusted()
+        } else {
+            limits
+        }
+    }
 }
 
 fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
@@ -33,7 +62,7 @@ impl SizeArgs {
     pub fn limits(&self) -> Limits {
         Limits {
             max_render_pixels: self.max_pixels,
-            ..Limits::default()
+            ..self.limits.limits()
         }
     }
 
@@ -60,7 +89,8 @@ impl SizeArgs {
                     let out = (f64::from(v) * f).round().max(1.0);
                     if out > f64::from(u32::MAX) {
                         return Err(Error::Limits(format!(
-                            "{name}: --scale {f:.3e} gives a side over 2^32 pixels"
+                            "{}: --scale {f:.3e} gives a side over 2^32 pixels",
+                            crate::text::shown(name)
                         )));
                     }
                     Ok(out as u32)
@@ -69,7 +99,10 @@ impl SizeArgs {
             }
         };
         self.limits().check_render(w, h).map_err(|err| match err {
-            Error::Limits(m) => Error::Limits(format!("{name}: {m} (raise it with --max-pixels)")),
+            Error::Limits(m) => Error::Limits(format!(
+                "{}: {m} (raise it with --max-pixels)",
+                crate::text::shown(name)
+            )),
             other => other,
         })?;
         Ok((w, h))

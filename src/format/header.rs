@@ -26,32 +26,45 @@ pub struct Header {
 }
 
 impl Header {
-    /// Serialises the header, CRC included.
-    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+    /// Serialises the header, CRC included, after checking every field (so that nothing is
+    /// written that a reader would refuse).
+    pub fn to_bytes(&self) -> Result<[u8; HEADER_LEN]> {
+        self.validate().map_err(|e| match e {
+            Error::Format(m) => Error::Usage(format!("cannot write this pack: {m}")),
+            e => e,
+        })?;
         let mut b = [0u8; HEADER_LEN];
         let s = &self.shape;
+        let narrow = |what: &str, v: usize| {
+            u16::try_from(v).map_err(|_| Error::Usage(format!("{what} {v} cannot be stored")))
+        };
         b[0..8].copy_from_slice(&MAGIC);
         LE::write_u16(&mut b[8..10], self.version());
-        b[12] = s.channels as u8;
+        b[12] = narrow("channels", s.channels)? as u8;
         b[13] = self.bits;
-        b[14] = s.layers as u8;
-        b[15] = s.modulated as u8;
-        LE::write_u16(&mut b[16..18], s.latent_dim as u16);
-        LE::write_u16(&mut b[18..20], s.hidden as u16);
+        b[14] = u8::try_from(s.layers).map_err(|_| Error::Usage("layers".into()))?;
+        b[15] = u8::try_from(s.modulated).map_err(|_| Error::Usage("modulated".into()))?;
+        LE::write_u16(&mut b[16..18], narrow("latent dimension", s.latent_dim)?);
+        LE::write_u16(&mut b[18..20], narrow("hidden width", s.hidden)?);
         LE::write_f32(&mut b[20..24], s.w0_first);
         LE::write_f32(&mut b[24..28], s.w0_hidden);
         LE::write_u32(&mut b[28..32], self.image_count);
         b[32] = self.weight_format;
         b[33] = self.section_count;
         if self.version() >= PATCH_VERSION {
-            LE::write_u16(&mut b[34..36], self.patches.patch as u16);
-            b[36] = self.patches.overlap as u8;
+            // `validate` checked that the geometry is storable: these fit.
+            LE::write_u16(
+                &mut b[34..36],
+                narrow("patch size", self.patches.patch as usize)?,
+            );
+            b[36] = u8::try_from(self.patches.overlap)
+                .map_err(|_| Error::Usage("patch margin".into()))?;
             b[37] = s.output.code();
             LE::write_u32(&mut b[38..42], self.latent_count);
         }
         let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
         LE::write_u32(&mut b[HEADER_CRC_OFFSET..], crc);
-        b
+        Ok(b)
     }
 
     /// Parses and validates a header.
@@ -124,49 +137,7 @@ impl Header {
             patches,
             latent_count,
         };
-        let g = patches;
-        if !g.is_storable() {
-            return bad(format!(
-                "patch size {} with margin {} (both 0, or 1 <= margin <= size)",
-                g.patch, g.overlap
-            ));
-        }
-        if latent_count < header.image_count {
-            return bad(format!(
-                "{latent_count} latents for {} images",
-                header.image_count
-            ));
-        }
-        if shape.channels != 1 && shape.channels != 3 {
-            return bad(format!("channels {} (must be 1 or 3)", shape.channels));
-        }
-        if !(1..=MAX_BITS).contains(&header.bits) {
-            return bad(format!(
-                "latent bits {} (must be 1 to {MAX_BITS})",
-                header.bits
-            ));
-        }
-        if shape.layers == 0 || shape.layers > usize::from(MAX_LAYERS) {
-            return bad(format!(
-                "{} sine layers (must be 1 to {MAX_LAYERS})",
-                shape.layers
-            ));
-        }
-        if shape.modulated == 0 || shape.modulated > shape.layers {
-            return bad(format!(
-                "{} modulated layers of {}",
-                shape.modulated, shape.layers
-            ));
-        }
-        if shape.latent_dim == 0 || shape.latent_dim > usize::from(MAX_LATENT_DIM) {
-            return bad(format!("latent dimension {}", shape.latent_dim));
-        }
-        if shape.hidden == 0 || shape.hidden > usize::from(MAX_HIDDEN) {
-            return bad(format!("hidden width {}", shape.hidden));
-        }
-        if !(shape.w0_first.is_finite() && shape.w0_hidden.is_finite()) {
-            return bad("w0 is not finite".into());
-        }
+        header.validate()?;
         if header.weight_format != WEIGHTS_F32 && header.weight_format != WEIGHTS_F16 {
             return Err(Error::Unsupported(format!(
                 "weight format {}",
@@ -174,6 +145,35 @@ impl Header {
             )));
         }
         Ok(header)
+    }
+
+    /// Checks the fields' ranges (format-spec §2): the patch geometry, at least one latent
+    /// per image, the model shape ([`ModelShape::validate`]) and the latent bits.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::Format(format!("header: {what}")));
+        let g = self.patches;
+        if !g.is_storable() {
+            return bad(format!(
+                "patch size {} with margin {} (both 0, or 1 <= margin <= size)",
+                g.patch, g.overlap
+            ));
+        }
+        if self.latent_count < self.image_count {
+            return bad(format!(
+                "{} latents for {} images",
+                self.latent_count, self.image_count
+            ));
+        }
+        if let Err(e) = self.shape.validate() {
+            return bad(e.message);
+        }
+        if !(1..=MAX_BITS).contains(&self.bits) {
+            return bad(format!(
+                "latent bits {} (must be 1 to {MAX_BITS})",
+                self.bits
+            ));
+        }
+        Ok(())
     }
 
     /// The version this header is written as, the oldest that holds it: 3 with an output

@@ -100,3 +100,104 @@ pub fn read_index(raw: &[u8], count: usize) -> Result<Vec<ImageEntry>> {
     }
     Ok(entries)
 }
+
+/// `name` without the extension of its last component (`sub/a.png` → `sub/a`; a leading dot
+/// is not an extension).
+pub fn stem(name: &str) -> &str {
+    let last = name.rfind('/').map_or(0, |k| k + 1);
+    match name[last..].rfind('.') {
+        Some(dot) if dot > 0 => &name[..last + dot],
+        _ => name,
+    }
+}
+
+/// The entry a user means by `query`: the one named exactly `query`, else the only one whose
+/// name without its extension ([`stem`]) is `query`. Otherwise a usage error that lists the
+/// candidates when several match, or up to three near names when none does.
+pub fn resolve(entries: &[ImageEntry], query: &str) -> Result<usize> {
+    if let Some(i) = entries.iter().position(|e| e.name == query) {
+        return Ok(i);
+    }
+    let by_stem: Vec<usize> = (0..entries.len())
+        .filter(|&i| stem(&entries[i].name) == query)
+        .collect();
+    let quoted = |ids: &mut dyn Iterator<Item = usize>| {
+        ids.map(|i| format!("{:?}", entries[i].name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match by_stem[..] {
+        [i] => Ok(i),
+        [] => {
+            let mut near: Vec<(usize, usize)> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let d = strsim::levenshtein(query, &e.name)
+                        .min(strsim::levenshtein(query, stem(&e.name)));
+                    (d, i)
+                })
+                .filter(|&(d, _)| d <= (query.chars().count() / 3).max(2))
+                .collect();
+            near.sort_unstable();
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                let names = quoted(&mut near.iter().take(3).map(|&(_, i)| i));
+                format!("; did you mean {names}?")
+            };
+            Err(Error::Usage(format!("no image named {query:?}{hint}")))
+        }
+        _ => Err(Error::Usage(format!(
+            "{query:?} is ambiguous: it names {}; give the whole name",
+            quoted(&mut by_stem.iter().copied())
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(names: &[&str]) -> Vec<ImageEntry> {
+        names
+            .iter()
+            .map(|n| ImageEntry {
+                name: n.to_string(),
+                width: 1,
+                height: 1,
+                channels: 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_resolve_exactly_then_by_unambiguous_stem() {
+        let e = entries(&[
+            "00000_5.png",
+            "sub/a.png",
+            "sub/a.jpg",
+            "b",
+            ".hidden",
+            "c.d.png",
+        ]);
+        assert_eq!(resolve(&e, "00000_5.png").unwrap(), 0);
+        assert_eq!(resolve(&e, "00000_5").unwrap(), 0);
+        assert_eq!(resolve(&e, "b").unwrap(), 3);
+        assert_eq!(resolve(&e, ".hidden").unwrap(), 4);
+        assert_eq!(resolve(&e, "c.d").unwrap(), 5);
+        assert_eq!(resolve(&e, "sub/a.jpg").unwrap(), 2);
+        let msg = resolve(&e, "sub/a").unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            r#""sub/a" is ambiguous: it names "sub/a.png", "sub/a.jpg"; give the whole name"#
+        );
+        let msg = resolve(&e, "00000_6").unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            r#"no image named "00000_6"; did you mean "00000_5.png"?"#
+        );
+        let msg = resolve(&e, "zzzzzzzzzz").unwrap_err().to_string();
+        assert_eq!(msg, r#"no image named "zzzzzzzzzz""#);
+    }
+}

@@ -5,7 +5,7 @@ mod reader;
 mod section;
 
 pub use header::Header;
-pub use index::{is_plain_relative_path, ImageEntry};
+pub use index::{is_plain_relative_path, resolve, stem, ImageEntry};
 pub use reader::{Images, Reader};
 
 use crate::patches::Geometry;
@@ -110,6 +110,9 @@ impl Pack {
     }
 
     fn header(&self) -> Result<Header> {
+        if let Err(e) = self.shape().validate() {
+            return Err(Error::Usage(format!("cannot write this pack: header: {e}")));
+        }
         let d = self.shape().latent_dim;
         let g = self.patches;
         if !g.is_storable() {
@@ -140,7 +143,7 @@ impl Pack {
         let header = self.header()?;
         let shape = header.shape;
         let n = header.latent_count as usize;
-        let mut deco = Vec::with_capacity(shape.param_count() * header.weight_bytes());
+        let mut deco = Vec::new();
         for v in self.decoder.to_flat() {
             if self.weight_format == WEIGHTS_F16 {
                 deco.extend_from_slice(&half::f16::from_f32(v).to_bits().to_le_bytes());
@@ -183,7 +186,7 @@ impl Pack {
             bodies.push(stored);
         }
         let mut out = Vec::with_capacity(offset as usize);
-        out.extend_from_slice(&header.to_bytes());
+        out.extend_from_slice(&header.to_bytes()?);
         for e in &entries {
             out.extend_from_slice(&e.to_bytes());
         }

@@ -49,6 +49,8 @@ const INDX: usize = 3;
 pub struct Reader<R> {
     src: R,
     path: Option<PathBuf>,
+    /// Size of the whole pack in bytes (work limits are relative to it).
+    file_len: u64,
     limits: Limits,
     header: Header,
     sections: [SectionEntry; 4],
@@ -63,7 +65,10 @@ impl Reader<BufReader<File>> {
     /// Opens the pack at `path`.
     pub fn open(path: impl AsRef<Path>, limits: Limits) -> Result<Self> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if path.is_dir() {
+            return Err(Error::Usage("is a folder, not a pack file".into()).in_file(path));
+        }
+        let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
         let mut reader = Reader::new(BufReader::new(file), limits).map_err(|e| e.in_file(path))?;
         reader.path = Some(path.to_path_buf());
         Ok(reader)
@@ -89,19 +94,12 @@ impl<R: Read + Seek> Reader<R> {
             .map_err(io_err)?;
         let header = Header::parse(&head)?;
         let shape = header.shape;
-        if u64::from(header.latent_count) > limits.max_images {
-            return Err(Error::Limits(format!(
-                "{} images and patches, limit {}",
-                header.latent_count, limits.max_images
-            )));
-        }
-        if shape.param_count() as u64 > limits.max_params {
-            return Err(Error::Limits(format!(
-                "{} decoder parameters, limit {}",
-                shape.param_count(),
-                limits.max_params
-            )));
-        }
+        limits.check_latents(
+            u64::from(header.latent_count),
+            shape.latent_dim as u64,
+            file_len,
+        )?;
+        limits.check_decoder(&shape)?;
         let table_end = table_end(&header);
         if file_len < table_end {
             return Err(Error::Truncated(format!(
@@ -146,6 +144,7 @@ impl<R: Read + Seek> Reader<R> {
         Ok(Reader {
             src,
             path: None,
+            file_len,
             limits,
             header,
             sections: sections.map(|e| e.expect("all four found above")),
@@ -209,7 +208,16 @@ impl<R: Read + Seek> Reader<R> {
                 }
                 starts.push(at as usize);
             }
-            if at != u64::from(self.header.latent_count) {
+            if at == u64::from(self.header.latent_count) {
+                let points = entries.iter().fold(0u64, |sum, e| {
+                    let size = (e.width, e.height);
+                    sum.saturating_add(self.header.patches.points(size, size))
+                });
+                let work = self.shape().work(points, at);
+                if let Err(e) = self.limits.check_pack_work(work, self.file_len) {
+                    return Err(self.named(e));
+                }
+            } else {
                 let e = Error::Format(format!(
                     "the index implies {}{at} latents, the header says {}",
                     if starts.len() <= entries.len() {
@@ -230,6 +238,14 @@ impl<R: Read + Seek> Reader<R> {
     /// Position of the image called `name`.
     pub fn find(&mut self, name: &str) -> Result<Option<usize>> {
         Ok(self.index()?.iter().position(|e| e.name == name))
+    }
+
+    /// Position of the image a user means by `query`: its whole name, or its name without
+    /// the extension when only one image has that stem ([`index::resolve`]); otherwise a
+    /// usage error naming the candidates or near names.
+    pub fn resolve(&mut self, query: &str) -> Result<usize> {
+        let found = index::resolve(self.index()?, query);
+        found.map_err(|e| self.named(e))
     }
 
     /// The decoder weights (read on first use).
@@ -253,11 +269,23 @@ impl<R: Read + Seek> Reader<R> {
         Ok(quant.dequantise(&codes[range.start * d..range.end * d]))
     }
 
-    /// Bytes [`Self::render_into`] needs for image `i` at `width x height`.
+    /// Bytes [`Self::render_into`] needs for image `i` at `width x height`, after checking
+    /// the render against the limits (pixels and work).
     pub fn buffer_len(&mut self, i: usize, width: u32, height: u32) -> Result<usize> {
-        let channels = self.entry(i)?.channels;
+        let e = self.entry(i)?.clone();
         let pixels = self.limits.check_render(width, height)?;
-        Ok(pixels as usize * usize::from(channels))
+        let source = (e.width, e.height);
+        let patches = self.header.patches;
+        let points = patches.points(source, (width, height));
+        let work = self.shape().work(points, patches.units(e.width, e.height));
+        self.limits.check_render_work(work)?;
+        pixels
+            .checked_mul(u64::from(e.channels))
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| isize::try_from(n).is_ok())
+            .ok_or_else(|| {
+                Error::Limits(format!("a {width}x{height} render does not fit in memory"))
+            })
     }
 
     /// Renders image `i` at `width x height` into `buf`: row-major 8-bit samples with the
@@ -286,7 +314,7 @@ impl<R: Read + Seek> Reader<R> {
 
     /// Renders image `i` at `width x height` as an 8-bit grey or RGB image.
     pub fn render(&mut self, i: usize, width: u32, height: u32) -> Result<DynamicImage> {
-        let mut buf = vec![0u8; self.buffer_len(i, width, height)?];
+        let mut buf = crate::io::zeroed(self.buffer_len(i, width, height)?)?;
         self.render_into(i, width, height, &mut buf)?;
         let image = if self.entry(i)?.channels == 1 {
             GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8)
@@ -412,8 +440,12 @@ impl<R: Read + Seek> Iterator for Images<'_, R> {
     }
 }
 
-fn io_err(e: std::io::Error) -> Error {
-    Error::io("<pack>", e)
+fn io_err(source: std::io::Error) -> Error {
+    Error::Io {
+        action: "read",
+        path: None,
+        source,
+    }
 }
 
 /// Byte offset where the section table (with its CRC) ends.
@@ -427,7 +459,7 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
     let (d, n) = (shape.latent_dim as u64, u64::from(header.image_count));
     let exact = |len: u64| (len, len);
     let (lo, hi) = match k {
-        DECO => exact(shape.param_count() as u64 * header.weight_bytes() as u64),
+        DECO => exact(shape.param_count() * header.weight_bytes() as u64),
         QUAN => exact(8 * d),
         LATN => exact(u64::from(header.latent_count) * d * header.code_bytes() as u64),
         _ => (n * 12, n * (MAX_NAME_LEN as u64 + 11)),

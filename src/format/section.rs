@@ -65,7 +65,11 @@ impl SectionEntry {
     pub fn pack(tag: [u8; 4], raw: &[u8]) -> Result<(Self, Vec<u8>)> {
         let raw_len = u32::try_from(raw.len())
             .map_err(|_| Error::Usage(format!("section {} over 4 GiB", tag_name(&tag))))?;
-        let zipped = zstd::bulk::compress(raw, ZSTD_LEVEL).map_err(|e| Error::io("<zstd>", e))?;
+        let zipped = zstd::bulk::compress(raw, ZSTD_LEVEL).map_err(|source| Error::Io {
+            action: "compress a section",
+            path: None,
+            source,
+        })?;
         let (compression, stored) = if zipped.len() < raw.len() {
             (COMPRESSION_ZSTD, zipped)
         } else {
@@ -120,8 +124,17 @@ impl SectionEntry {
         }
         let raw = match self.compression {
             COMPRESSION_NONE => stored.to_vec(),
-            COMPRESSION_ZSTD => zstd::bulk::decompress(stored, self.raw_len as usize)
-                .map_err(|e| Error::Format(format!("section {name}: zstd: {e}")))?,
+            COMPRESSION_ZSTD => {
+                // Exactly one frame (spec §3): zstd itself would go on into a second one.
+                let frame = zstd::zstd_safe::find_frame_compressed_size(stored);
+                if frame != Ok(stored.len()) {
+                    return Err(Error::Format(format!(
+                        "section {name}: not exactly one complete zstd frame"
+                    )));
+                }
+                zstd::bulk::decompress(stored, self.raw_len as usize)
+                    .map_err(|e| Error::Format(format!("section {name}: zstd: {e}")))?
+            }
             other => {
                 return Err(Error::Unsupported(format!(
                     "section {name}: compression method {other}"

@@ -33,6 +33,32 @@ pub struct EncodeOptions {
     pub patches: Geometry,
 }
 
+impl EncodeOptions {
+    /// Checks every option before any work ([`TrainConfig::validate`], the bits and the
+    /// patch geometry), naming the `encode` option at fault.
+    pub fn validate(&self) -> Result<()> {
+        self.train.validate()?;
+        check_bits(self.bits)?;
+        let g = self.patches;
+        if !g.is_storable() {
+            return Err(Error::usage(format!(
+                "--patch {} --overlap {}: the margin must be 1 to the patch size and at most 255, the patch size at most 65535 (--patch 0: no patches)",
+                g.patch, g.overlap
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Checks `--bits` (1 to [`gonpack::consts::MAX_BITS`]).
+pub fn check_bits(bits: u8) -> Result<()> {
+    let max = gonpack::consts::MAX_BITS;
+    if !(1..=max).contains(&bits) {
+        return Err(Error::usage(format!("--bits: {bits} (must be 1 to {max})")));
+    }
+    Ok(())
+}
+
 /// What encoding measured.
 #[derive(Debug, Clone, Copy)]
 pub struct EncodeReport {
@@ -80,7 +106,8 @@ pub const DEFAULT_QUANT_REFINE: usize = 10;
 
 /// Trains a decoder on `images` and returns the pack holding them all.
 pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, EncodeReport)> {
-    check_names(images)?;
+    opts.validate()?;
+    check_names(images, &[])?;
     let mut cfg = opts.train.clone();
     cfg.shape.channels = if images.iter().all(|i| i.channels == 1) {
         1
@@ -135,7 +162,8 @@ pub fn encode_with_decoder(
     bits: u8,
     opts: &LatentOptions,
 ) -> Result<Pack> {
-    check_names(images)?;
+    check_bits(bits)?;
+    check_names(images, &[])?;
     let units = all_units(images, base.patches);
     let (latents, quant) = latents_for(&base.decoder, &units, Quantise::Fit(bits), opts)?;
     Ok(assemble(
@@ -169,19 +197,23 @@ pub fn add_images(
     replace: bool,
     opts: &LatentOptions,
 ) -> Result<AddReport> {
-    check_names(images)?;
-    let mut seen = std::collections::HashSet::new();
     for img in images {
-        if !seen.insert(img.name.as_str()) {
-            return Err(Error::usage(format!("{} given twice", img.name)));
-        }
         if !replace && pack.find(&img.name).is_some() {
             return Err(Error::usage(format!(
-                "{} is already in the pack (use --replace to overwrite it)",
+                "{:?} is already in the pack (use --replace to overwrite it)",
                 img.name
             )));
         }
     }
+    // Names that stay in the pack besides the new ones (replaced ones go).
+    let new: std::collections::HashSet<&str> = images.iter().map(|i| i.name.as_str()).collect();
+    let kept: Vec<&str> = pack
+        .index
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| !new.contains(n))
+        .collect();
+    check_names(images, &kept)?;
     let units = all_units(images, pack.patches);
     let (latents, _) = latents_for(&pack.decoder, &units, Quantise::Fixed(&pack.quant), opts)?;
     let d = pack.shape().latent_dim;
@@ -218,7 +250,10 @@ pub fn add_images(
     Ok(report)
 }
 
-fn check_names(images: &[SourceImage]) -> Result<()> {
+/// Checks that `images` can be stored beside the names `kept`: some images, storable names,
+/// none given twice, and no two (new or kept) that would decode to one file
+/// ([`gonpack::io::first_clash`]).
+fn check_names(images: &[SourceImage], kept: &[&str]) -> Result<()> {
     if images.is_empty() {
         return Err(Error::usage("no images to encode"));
     }
@@ -227,6 +262,17 @@ fn check_names(images: &[SourceImage]) -> Result<()> {
             "image name {:?} cannot be stored",
             bad.name
         )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = images.iter().find(|i| !seen.insert(i.name.as_str())) {
+        return Err(Error::usage(format!("{:?} is given twice", twice.name)));
+    }
+    let names = kept
+        .iter()
+        .copied()
+        .chain(images.iter().map(|i| i.name.as_str()));
+    if let Some((a, b)) = gonpack::io::first_clash(names) {
+        return Err(Error::usage(gonpack::io::clash_message(a, b)));
     }
     Ok(())
 }

@@ -78,6 +78,60 @@ impl TrainConfig {
     };
 }
 
+/// Largest frequency factor `w0` training accepts (the format allows any finite value; past
+/// this the sines alias every pixel and initialisation breaks down).
+pub const MAX_W0: f32 = 1e4;
+
+impl TrainConfig {
+    /// Checks every setting before any work, naming the `encode` option at fault: the shape
+    /// ([`ModelShape::validate`], the reader's own check), positive finite frequency factors
+    /// up to [`MAX_W0`], a learning rate in `(0, 1]`, a positive finite initial step size and
+    /// at least one step, image per batch and step from the origin.
+    pub fn validate(&self) -> Result<()> {
+        let usage =
+            |option: &str, message: String| Err(Error::usage(format!("--{option}: {message}")));
+        if let Err(e) = self.shape.validate() {
+            return usage(e.field, e.message);
+        }
+        for (option, w0) in [
+            ("w0", self.shape.w0_first),
+            ("w0-hidden", self.shape.w0_hidden),
+        ] {
+            if !(w0 > 0.0 && w0 <= MAX_W0) {
+                return usage(
+                    option,
+                    format!("{w0} (must be above 0 and at most {MAX_W0})"),
+                );
+            }
+        }
+        if !(self.lr > 0.0 && self.lr <= 1.0) {
+            return usage("lr", format!("{} (must be above 0 and at most 1)", self.lr));
+        }
+        if !(self.step_init > 0.0 && self.step_init.is_finite()) {
+            return usage(
+                "step-init",
+                format!("{} (must be positive and finite)", self.step_init),
+            );
+        }
+        for (option, value) in [
+            ("steps", self.steps),
+            ("batch", self.batch),
+            ("inner-steps", self.inner_steps),
+        ] {
+            if value == 0 {
+                return usage(option, "must be at least 1".into());
+            }
+        }
+        if !(1..=8).contains(&self.supersample) {
+            return usage(
+                "supersample",
+                format!("{} (must be 1 to 8)", self.supersample),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Largest gradient norm applied in one step; larger ones are scaled down (keeps the
 /// second-order updates from diverging).
 const CLIP_NORM: f64 = 1.0;
@@ -167,6 +221,7 @@ pub struct Trainer<'a> {
 impl<'a> Trainer<'a> {
     /// A freshly initialised decoder for `buckets` (output bias at their mean value).
     pub fn new(buckets: &'a [Bucket], cfg: &TrainConfig) -> Result<Self> {
+        cfg.validate()?;
         tch::manual_seed(cfg.seed as i64);
         let siren = Siren::new(cfg.shape, cfg.device, mean_target(buckets), cfg.step_init);
         let opt = nn::Adam::default().build(&siren.vs, cfg.lr)?;

@@ -3,6 +3,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use gonpack::io::PendingFile;
+use gonpack::text::ShownPath;
 use gonpack::{Limits, Pack};
 use gonpack_train::{self as train, Result};
 
@@ -32,10 +34,16 @@ pub fn run(a: AddArgs) -> Result<()> {
     let start = Instant::now();
     let opts = a.latent_args.options(a.quiet)?;
     let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    // Held from reading the pack to replacing it: a concurrent `add` waits, then reads the
+    // pack this one wrote.
+    let _lock = gonpack::io::lock_pack(&a.pack)?
+        .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
+    let pending = PendingFile::create(&a.pack)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
     let report =
         train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;
-    let sizes = pack.write(&a.pack)?;
+    let (bytes, sizes) = pack.to_bytes()?;
+    pending.commit(&bytes)?;
     let pixels: u64 = pack
         .index
         .iter()
@@ -45,8 +53,8 @@ pub fn run(a: AddArgs) -> Result<()> {
         "added {} and replaced {} images from {} into {} (now {} images)\n",
         report.added,
         report.replaced,
-        a.dir.display(),
-        a.pack.display(),
+        ShownPath(&a.dir),
+        ShownPath(&a.pack),
         pack.len()
     );
     o += &gonpack::cli::size_lines(&sizes, pixels);

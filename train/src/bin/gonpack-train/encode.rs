@@ -4,14 +4,15 @@ use std::time::Instant;
 
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
-use gonpack::io::SourceImage;
+use gonpack::io::{PendingFile, SourceImage};
 use gonpack::patches::Geometry;
+use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, SizeBreakdown};
-use gonpack_train::{self as train, EncodeOptions, TrainConfig};
+use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
 /// The training defaults.
 const D: TrainConfig = TrainConfig::DEFAULT;
-use gonpack_train::{Error, Result};
+use gonpack_train::Result;
 
 use crate::latent_args::LatentArgs;
 
@@ -76,7 +77,7 @@ pub struct EncodeArgs {
     #[arg(long, default_value_t = gonpack::consts::DEFAULT_OVERLAP)]
     overlap: u32,
     /// Bits per latent value (1-16).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=i64::from(gonpack::consts::MAX_BITS)))]
     bits: u8,
     #[command(flatten)]
     latent_args: LatentArgs,
@@ -104,117 +105,58 @@ pub struct EncodeArgs {
     verbose: bool,
 }
 
+/// Fewest training steps when `--steps` is not given.
+const MIN_DEFAULT_STEPS: usize = 1000;
+
 /// Training steps when `--steps` is not given: one per latent (whole image or patch),
 /// clamped to `1000..=3000` (measured on MNIST-10k: 8000 steps reached the same quality as
 /// 3000).
 fn default_steps(latents: u64) -> usize {
-    latents.clamp(1000, 3000) as usize
+    latents.clamp(MIN_DEFAULT_STEPS as u64, 3000) as usize
 }
 
 pub fn run(a: EncodeArgs) -> Result<()> {
     let start = Instant::now();
     if a.threads > 0 {
-        tch::set_num_threads(a.threads as i32);
+        tch::set_num_threads(i32::try_from(a.threads).unwrap_or(i32::MAX));
         // Only fails if a pool exists already, which is harmless.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(a.threads)
             .build_global();
     }
+    // Every option and the output path are checked before any image is read.
     let latent_opts = a.latent_args.options(a.quiet)?;
-    let device = latent_opts.device;
-    if a.latent == 0
-        || a.hidden == 0
-        || a.layers == 0
-        || a.batch == 0
-        || a.steps == Some(0)
-        || a.inner_steps == 0
-    {
-        return Err(Error::usage(
-            "--latent, --hidden, --layers, --batch, --steps and --inner-steps must be positive",
-        ));
+    let mut opts = options(&a, &latent_opts);
+    match &a.decoder {
+        Some(_) => train::check_bits(a.bits)?,
+        None => opts.validate()?,
     }
-    let modulated = a.modulated.unwrap_or(a.layers);
-    if modulated == 0 || modulated > a.layers {
-        return Err(Error::usage(format!(
-            "--modulated must be 1 to --layers ({})",
-            a.layers
-        )));
-    }
-    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let output = a
         .output
         .clone()
         .unwrap_or_else(|| gonpack::cli::sibling(&a.dir, ".gonpack"));
+    let pending = PendingFile::create(&output)?;
+    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
         let pack = train::encode_with_decoder(&base, &images, a.bits, &latent_opts)?;
-        let sizes = pack.write(&output)?;
+        let sizes = save(&pack, pending)?;
         let timing = format!(
             "  time     {:.1} s: latents {:.1} s against the decoder of {} (not trained)\n",
             start.elapsed().as_secs_f64(),
             t.elapsed().as_secs_f64(),
-            a.decoder.as_ref().expect("checked").display()
+            ShownPath(base_path(&a))
         );
         let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
         return gonpack::cli::emit(&text).map_err(Into::into);
     }
-    let patches = Geometry {
-        patch: a.patch,
-        overlap: if a.patch == 0 { 0 } else { a.overlap },
-    };
-    let opts = EncodeOptions {
-        train: TrainConfig {
-            shape: ModelShape {
-                channels: 3,
-                latent_dim: a.latent,
-                hidden: a.hidden,
-                layers: a.layers,
-                modulated,
-                w0_first: a.w0,
-                w0_hidden: a.w0_hidden,
-                output: if a.sigmoid {
-                    Output::Logistic
-                } else {
-                    Output::Identity
-                },
-            },
-            steps: a.steps.unwrap_or_else(|| {
-                default_steps(
-                    images
-                        .iter()
-                        .map(|i| patches.units(i.width, i.height))
-                        .sum(),
-                )
-            }),
-            batch: a.batch,
-            lr: a.lr,
-            pixels: a.pixels,
-            inner_steps: a.inner_steps,
-            step_init: a.step_init,
-            supersample: latent_opts.supersample,
-            jitter: a.jitter,
-            seed: a.seed,
-            device,
-            log_every: if a.verbose { 250 } else { 0 },
-        },
-        bits: a.bits,
-        refine: latent_opts.refine,
-        quant_refine: latent_opts.quant_refine,
-        weight_format: if a.f32_weights {
-            WEIGHTS_F32
-        } else {
-            WEIGHTS_F16
-        },
-        quiet: a.quiet,
-        patches,
-    };
-    let g = opts.patches;
-    if !g.is_storable() {
-        return Err(Error::usage(format!(
-            "--overlap must be 1 to --patch ({}) and at most 255; --patch at most 65535",
-            g.patch
-        )));
+    if a.steps.is_none() {
+        let latents = images
+            .iter()
+            .map(|i| opts.patches.units(i.width, i.height))
+            .sum();
+        opts.train.steps = default_steps(latents);
     }
     let (pack, rep) = train::encode(&images, &opts)?;
     if rep.train.stalled() && !a.quiet {
@@ -223,7 +165,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             rep.train.final_psnr, rep.train.flat_psnr
         );
     }
-    let sizes = pack.write(&output)?;
+    let sizes = save(&pack, pending)?;
     let timing = format!(
         "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), latents {:.1} s\n",
         start.elapsed().as_secs_f64(),
@@ -235,6 +177,66 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     );
     let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
     gonpack::cli::emit(&text).map_err(Into::into)
+}
+
+fn base_path(a: &EncodeArgs) -> &Path {
+    a.decoder.as_deref().unwrap_or(Path::new("-"))
+}
+
+/// The encode options the arguments ask for (training steps: `--steps`, else filled in once
+/// the images are counted).
+fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
+    EncodeOptions {
+        train: TrainConfig {
+            shape: ModelShape {
+                channels: 3,
+                latent_dim: a.latent,
+                hidden: a.hidden,
+                layers: a.layers,
+                modulated: a.modulated.unwrap_or(a.layers),
+                w0_first: a.w0,
+                w0_hidden: a.w0_hidden,
+                output: if a.sigmoid {
+                    Output::Logistic
+                } else {
+                    Output::Identity
+                },
+            },
+            steps: a.steps.unwrap_or(MIN_DEFAULT_STEPS),
+            batch: a.batch,
+            lr: a.lr,
+            pixels: a.pixels,
+            inner_steps: a.inner_steps,
+            step_init: a.step_init,
+            supersample: latent_opts.supersample,
+            jitter: a.jitter,
+            seed: a.seed,
+            device: latent_opts.device,
+            log_every: if a.verbose { 250 } else { 0 },
+        },
+        bits: a.bits,
+        refine: latent_opts.refine,
+        quant_refine: latent_opts.quant_refine,
+        weight_format: if a.f32_weights {
+            WEIGHTS_F32
+        } else {
+            WEIGHTS_F16
+        },
+        quiet: a.quiet,
+        patches: Geometry {
+            patch: a.patch,
+            overlap: if a.patch == 0 { 0 } else { a.overlap },
+        },
+    }
+}
+
+/// Writes `pack` into its reserved file, holding the lock of any pack already there (so an
+/// `add` running on it is not overwritten half-way).
+pub fn save(pack: &Pack, pending: PendingFile) -> Result<SizeBreakdown> {
+    let (bytes, sizes) = pack.to_bytes()?;
+    let _lock = gonpack::io::lock_pack(pending.path())?;
+    pending.commit(&bytes)?;
+    Ok(sizes)
 }
 
 /// The report printed after encoding: counts, sizes, quality of the stored pack, timing.
@@ -256,8 +258,8 @@ fn summary(
         images.len(),
         grey,
         images.len() - grey,
-        a.dir.display(),
-        output.display()
+        ShownPath(&a.dir),
+        ShownPath(output)
     );
     o += &gonpack::cli::size_lines(sizes, pixels);
     o += &gonpack::cli::quality_line(pack, images)?;

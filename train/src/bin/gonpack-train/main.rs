@@ -37,6 +37,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => cli::report("gonpack", &e, e.is_usage()),
+        Err(e) => {
+            let code = cli::report("gonpack", &e, e.is_usage());
+            if let gonpack_train::Error::Pack(e) = &e {
+                cli::limits_hint(e);
+            }
+            code
+        }
     }
 }

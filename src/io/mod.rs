@@ -1,31 +1,24 @@
-//! Files: atomic writes, reading a folder of images, writing decoded PNGs.
-use std::io::Write;
+//! Files: reading a folder of images, atomic and locked writes, decoded PNGs.
+mod atomic;
+mod output;
+
 use std::path::{Path, PathBuf};
+
+pub use atomic::{lock_pack, remove_stale_temps, write_atomic, PackLock, PendingFile};
+pub use output::{
+    clash_message, create_dirs_within, encode_png, first_clash, output_path, png_name, write_png,
+};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder (created if
-/// missing), synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    #[cfg(unix)]
-    {
-        // tempfile creates 0600; give the result the usual permissions of a new file.
-        use std::os::unix::fs::PermissionsExt;
-        let perms = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file()
-            .set_permissions(perms)
-            .map_err(|e| Error::io(path, e))?;
-    }
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+/// A zero-filled buffer of `len` bytes, or a limits error when it cannot be allocated
+/// (instead of aborting the process).
+pub fn zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| Error::Limits(format!("cannot allocate {len} bytes")))?;
+    buf.resize(len, 0);
+    Ok(buf)
 }
 
 /// An 8-bit image read from disk.
@@ -90,7 +83,7 @@ pub struct FolderReport {
 /// fails to decode is an error naming it, unless `skip_invalid` is set.
 pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, FolderReport)> {
     if !dir.is_dir() {
-        return Err(Error::Usage(format!("{} is not a folder", dir.display())));
+        return Err(Error::Usage("is not a folder".into()).in_file(dir));
     }
     let mut images = Vec::new();
     let mut report = FolderReport::default();
@@ -100,7 +93,7 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
     {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
-            Error::io(path, e.into())
+            Error::io("read folder", path, e.into())
         })?;
         if !entry.file_type().is_file() {
             continue;
@@ -111,10 +104,27 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
             report.skipped_other.push(path.to_path_buf());
             continue;
         }
+        // Names are stored as UTF-8: two names that differ only in invalid bytes would
+        // become one.
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        let Some(parts) = parts else {
+            let why = "file name is not valid UTF-8";
+            if skip_invalid {
+                report
+                    .skipped_invalid
+                    .push((path.to_path_buf(), why.into()));
+                continue;
+            }
+            return Err(
+                Error::Unsupported(format!("{why}; rename it or use --skip-invalid")).in_file(path),
+            );
+        };
+        let name = parts.join("/");
         let img = image::ImageReader::open(path)
-            .map_err(|e| Error::io(path, e))?
+            .map_err(|e| Error::io("open", path, e))?
             .with_guessed_format()
-            .map_err(|e| Error::io(path, e))?
+            .map_err(|e| Error::io("read", path, e))?
             .decode();
         let img = match img {
             Ok(img) => img,
@@ -144,45 +154,7 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
                 .converted
                 .push((path.to_path_buf(), losses.join(", ")));
         }
-        let rel = path.strip_prefix(dir).unwrap_or(path);
-        let name = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
         images.push(SourceImage::from_dynamic(name, img));
     }
     Ok((images, report))
-}
-
-/// Output path for image `name` under `dir`: same relative path, extension `.png`.
-pub fn output_path(dir: &Path, name: &str) -> Result<PathBuf> {
-    if !crate::format::is_plain_relative_path(name) {
-        return Err(Error::Format(format!(
-            "image name {name:?} is not a plain relative path"
-        )));
-    }
-    Ok(dir.join(name).with_extension("png"))
-}
-
-/// Encodes 8-bit samples as PNG and writes them atomically, creating folders as needed.
-pub fn write_png(path: &Path, width: u32, height: u32, channels: u8, pixels: &[u8]) -> Result<()> {
-    let color = if channels == 1 {
-        image::ExtendedColorType::L8
-    } else {
-        image::ExtendedColorType::Rgb8
-    };
-    let mut buf = Vec::new();
-    image::ImageEncoder::write_image(
-        image::codecs::png::PngEncoder::new(&mut buf),
-        pixels,
-        width,
-        height,
-        color,
-    )
-    .map_err(|source| Error::Image {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    write_atomic(path, &buf)
 }
