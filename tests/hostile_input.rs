@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use exercise::{exercise, FUZZ_LIMITS};
-use gonpack::{Error, Reader};
+use gonpack::{Error, Limits, Reader};
 
 /// Counts live heap bytes and their peak.
 struct Counting;
@@ -134,6 +134,34 @@ fn every_truncation_is_caught() {
     }
 }
 
+/// Small packs that ask for absurd work (made by `fuzz/craft_regressions.py`): 16 Mi latents
+/// in 769 bytes, a 4,096-wide decoder in 1.3 KB, sixteen 8192x8192 images in 326 bytes.
+/// With the *default* limits each must be refused as a limits error before anything is
+/// decoded (before this check, `extract` took 90 s, 1.8 s at 168 MB, and 6.6 s per image).
+#[test]
+fn packs_asking_for_absurd_work_are_refused_up_front() {
+    let _serial = SERIAL.lock().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
+    let files = [
+        "amp-patch1-16mi-latents.gonpack",
+        "amp-hidden4096.gonpack",
+        "amp-sixteen-8192.gonpack",
+    ];
+    let inputs = files.iter().map(|f| std::fs::read(dir.join(f)).unwrap());
+    let slowest = guarded(inputs.enumerate(), |k, data| {
+        let attempt = || -> Result<(), Error> {
+            let mut reader = Reader::from_slice(data, Limits::default())?;
+            let e = reader.index()?[0].clone();
+            reader.render(0, e.width, e.height).map(drop)
+        };
+        match attempt() {
+            Err(Error::Limits(m)) => eprintln!("{}: {m}", files[k]),
+            other => panic!("{}: expected a limits error, got {other:?}", files[k]),
+        }
+    });
+    eprintln!("slowest refusal {slowest:?}");
+}
+
 #[test]
 fn committed_fuzz_crashes_replay_cleanly() {
     let _serial = SERIAL.lock().unwrap();
@@ -141,18 +169,33 @@ fn committed_fuzz_crashes_replay_cleanly() {
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|x| x != "md"))
+        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "README.md"))
         .collect();
     inputs.sort();
-    guarded(
+    // An empty folder would make this test pass without testing anything.
+    assert!(
+        !inputs.is_empty(),
+        "{} holds no fuzz inputs besides README.md",
+        dir.display()
+    );
+    eprintln!("replaying {} committed fuzz inputs", inputs.len());
+    let mut replayed = 0;
+    let slowest = guarded(
         inputs.iter().map(|p| std::fs::read(p).unwrap()).enumerate(),
-        |_, data| {
+        |k, data| {
+            let t = Instant::now();
             exercise(data);
+            let took = t.elapsed();
+            if took > Duration::from_millis(500) {
+                eprintln!("  {} took {took:?}", inputs[k].display());
+            }
+            replayed += 1;
         },
     );
+    assert_eq!(replayed, inputs.len());
     // The harness itself renders valid packs: 3 images x 2 sizes, as given and re-checksummed.
     for (name, pack) in packs() {
         assert_eq!(exercise(&pack), 12, "{name}");
     }
-    eprintln!("replayed {} committed fuzz inputs", inputs.len());
+    eprintln!("replayed {replayed} committed fuzz inputs, slowest {slowest:?}");
 }

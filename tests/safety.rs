@@ -5,26 +5,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 use gonpack::consts::{COMPRESSION_ZSTD, HEADER_LEN, SECTION_ENTRY_LEN, TABLE_CRC_LEN};
 use gonpack::{Error, Limits, Pack, Reader};
 
 fn gonpack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gonpack"))
-        .args(args)
-        .output()
-        .expect("run gonpack")
+    common::run(env!("CARGO_BIN_EXE_gonpack"), args)
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use common::text;
 
 /// The committed 16-digit pack with its images renamed to `names` (the first `names.len()`
 /// images kept).

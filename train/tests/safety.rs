@@ -9,18 +9,27 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn gonpack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gonpack-train"))
-        .args(args)
-        .output()
-        .expect("run gonpack")
+    common::run(env!("CARGO_BIN_EXE_gonpack-train"), args)
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+use common::text;
+
+/// `encode DIR -o OUT --steps 5` plus `extra` (quiet unless `extra` asks otherwise): a quick
+/// pack.
+fn quick_encode(dir: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "encode",
+        dir.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--steps",
+        "5",
+    ];
+    if extra.is_empty() {
+        args.push("-q");
+    }
+    args.extend_from_slice(extra);
+    gonpack(&args)
 }
 
 /// A folder with the first `n` corpus digits.
@@ -172,15 +181,7 @@ fn inputs_that_would_decode_to_one_file_are_refused() {
         .save(dir.join("same.bmp"))
         .unwrap();
     let o = tmp.path().join("o.gonpack");
-    let out = gonpack(&[
-        "encode",
-        dir.to_str().unwrap(),
-        "-o",
-        o.to_str().unwrap(),
-        "--steps",
-        "5",
-        "-q",
-    ]);
+    let out = quick_encode(&dir, &o, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains(r#""same.bmp" and "same.png" would both decode to "same.png""#),
@@ -190,15 +191,7 @@ fn inputs_that_would_decode_to_one_file_are_refused() {
     assert!(!o.exists());
     // `add` checks new names against the pack's.
     std::fs::remove_file(dir.join("same.bmp")).unwrap();
-    let out = gonpack(&[
-        "encode",
-        dir.to_str().unwrap(),
-        "-o",
-        o.to_str().unwrap(),
-        "--steps",
-        "5",
-        "-q",
-    ]);
+    let out = quick_encode(&dir, &o, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let more = tmp.path().join("more");
     std::fs::create_dir_all(&more).unwrap();
@@ -227,15 +220,7 @@ fn file_names_that_are_not_utf8_are_refused_not_merged() {
         std::fs::copy(&img, dir.join(std::ffi::OsStr::from_bytes(bytes))).unwrap();
     }
     let o = tmp.path().join("o.gonpack");
-    let out = gonpack(&[
-        "encode",
-        dir.to_str().unwrap(),
-        "-o",
-        o.to_str().unwrap(),
-        "--steps",
-        "5",
-        "-q",
-    ]);
+    let out = quick_encode(&dir, &o, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("file name is not valid UTF-8"),
@@ -243,15 +228,7 @@ fn file_names_that_are_not_utf8_are_refused_not_merged() {
         text(&out)
     );
     assert!(!o.exists());
-    let out = gonpack(&[
-        "encode",
-        dir.to_str().unwrap(),
-        "-o",
-        o.to_str().unwrap(),
-        "--steps",
-        "5",
-        "--skip-invalid",
-    ]);
+    let out = quick_encode(&dir, &o, &["--skip-invalid"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("not valid UTF-8"), "{}", text(&out));
     assert_eq!(count_images(&o), 2);
@@ -263,15 +240,7 @@ fn concurrent_adds_to_one_pack_keep_every_image() {
     let base = digits(tmp.path(), "base", 0, 4);
     let pack = tmp.path().join("p.gonpack");
     let p = pack.to_str().unwrap();
-    let out = gonpack(&[
-        "encode",
-        base.to_str().unwrap(),
-        "-o",
-        p,
-        "--steps",
-        "5",
-        "-q",
-    ]);
+    let out = quick_encode(&base, &pack, &[]);
     assert!(out.status.success(), "{}", text(&out));
     for round in 0..2 {
         let a = digits(tmp.path(), &format!("a{round}"), 4 + 4 * round, 2);
@@ -334,15 +303,7 @@ fn a_run_killed_before_its_rename_leaves_a_temporary_file_the_next_run_removes()
         "the killed run's temporary file"
     );
     assert!(!pack.exists());
-    let out = gonpack(&[
-        "encode",
-        dir.to_str().unwrap(),
-        "-o",
-        p,
-        "--steps",
-        "5",
-        "-q",
-    ]);
+    let out = quick_encode(&dir, &pack, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         temporaries(&pack).is_empty(),
