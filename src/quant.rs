@@ -87,12 +87,7 @@ impl Quantiser {
             .enumerate()
             .map(|(k, &v)| {
                 let d = k % dim;
-                let step = self.step(d);
-                if step <= 0.0 {
-                    return 0;
-                }
-                let q = ((v - self.lo[d]) / step).round();
-                q.clamp(0.0, f32::from(self.max_code())) as u16
+                code(v, self.lo[d], self.step(d), f32::from(self.max_code())) as u16
             })
             .collect()
     }
@@ -109,6 +104,18 @@ impl Quantiser {
     }
 }
 
+/// The code of value `v` on the grid `lo + q * step`, `q = 0 ..= max`:
+/// `clamp(round((v - lo) / step), 0, max)` in f32, rounding halves to even (as torch's
+/// `round` does, so the trainer's quantised latents equal the stored ones), and 0 when
+/// `step` is not positive. The one quantisation formula of this crate (format-spec §6).
+pub fn code(v: f32, lo: f32, step: f32, max: f32) -> f32 {
+    if step > 0.0 {
+        ((v - lo) / step).round_ties_even().clamp(0.0, max)
+    } else {
+        0.0
+    }
+}
+
 /// Summed squared error of quantising the sorted `values` on `levels + 1` codes over `[a, b]`
 /// (values outside are clamped), in f64.
 fn round_trip_error(values: &[f32], a: f32, b: f32, levels: f32) -> f64 {
@@ -116,11 +123,7 @@ fn round_trip_error(values: &[f32], a: f32, b: f32, levels: f32) -> f64 {
     values
         .iter()
         .map(|&v| {
-            let back = if step > 0.0 {
-                a + ((v - a) / step).round().clamp(0.0, levels) * step
-            } else {
-                a
-            };
+            let back = a + code(v, a, step, levels) * step;
             f64::from(back - v).powi(2)
         })
         .sum()

@@ -406,7 +406,9 @@ fn scatter_rows(z: &Tensor, members: &[usize], out: &mut [f32]) -> Result<()> {
 }
 
 /// A [`Quantiser`]'s round trip as tensor operations: `lo + clamp(round((z - lo) / step), 0,
-/// 2^B - 1) * step`, per dimension, in f32 as the reader computes it.
+/// 2^B - 1) * step`, per dimension, in f32 as the reader computes it; torch's `round` takes
+/// halves to even, as [`gonpack::quant::code`] does, so the codes are the stored ones
+/// (tested).
 pub struct QuantGrid {
     lo: Tensor,
     step: Tensor,
@@ -425,11 +427,17 @@ impl QuantGrid {
         }
     }
 
-    /// The values that `z`'s codes stand for.
-    pub fn round_trip(&self, z: &Tensor) -> Tensor {
+    /// The codes of `z` ([`gonpack::quant::code`]), as floats.
+    pub fn codes(&self, z: &Tensor) -> Tensor {
         let safe = self.step.clamp_min(f64::from(f32::MIN_POSITIVE));
         let q = ((z - &self.lo) / safe).round().clamp(0.0, self.max_code);
-        &self.lo + q * &self.step
+        // A zero step has the code 0.
+        q.where_self(&self.step.gt(0.0), &q.zeros_like())
+    }
+
+    /// The values that `z`'s codes stand for.
+    pub fn round_trip(&self, z: &Tensor) -> Tensor {
+        &self.lo + self.codes(z) * &self.step
     }
 }
 
@@ -492,4 +500,37 @@ pub fn refine_quantised_latents(
         bar.inc(len as u64);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trainers_quantised_codes_are_the_stored_ones() {
+        // Dimension 0 has steps of exactly 1, so k + 0.5 are exact ties (half to even: 0.5 -> 0,
+        // 1.5 -> 2, 2.5 -> 2); dimension 1 has a zero step; dimension 2 an awkward one.
+        let quant = Quantiser {
+            bits: 4,
+            lo: vec![0.0, 0.25, -1.3],
+            hi: vec![15.0, 0.25, 2.9],
+        };
+        let mut rng = Rng::new(3);
+        let mut z = Vec::new();
+        for k in 0..200 {
+            let tie = (k % 17) as f32 + 0.5 - 1.0;
+            z.extend([tie, rng.normal() as f32, 4.0 * rng.uniform() as f32 - 2.0]);
+        }
+        let stored: Vec<f32> = quant.quantise(&z).into_iter().map(f32::from).collect();
+        let grid = QuantGrid::new(&quant, Device::Cpu);
+        let codes = grid.codes(&Tensor::from_slice(&z).view([200, 3]));
+        let trained = Vec::<f32>::try_from(codes.flatten(0, -1)).unwrap();
+        assert_eq!(trained, stored);
+        let ties: Vec<f32> = stored.iter().step_by(3).take(5).copied().collect();
+        assert_eq!(ties, [0.0, 0.0, 2.0, 2.0, 4.0], "-0.5, 0.5, 1.5, 2.5, 3.5");
+        assert!(
+            stored.iter().skip(1).step_by(3).all(|&q| q == 0.0),
+            "zero step"
+        );
+    }
 }
