@@ -27,22 +27,40 @@ fn committed_pack_round_trips_byte_exact() {
     assert_eq!(Pack::from_bytes(&again, &Limits::default()).unwrap(), pack);
 }
 
+/// Writing replaces the file whole: a new file is written beside it and renamed over it, so
+/// the old file is never changed in place (a reader that has it open, seen here through a
+/// second hard link to it, keeps the complete old pack) and no temporary file is left.
 #[test]
 fn write_is_atomic_and_readable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.gonpack");
-    let pack = Pack::from_bytes(&small_pack_bytes(), &Limits::default()).unwrap();
-    pack.write(&path).unwrap();
-    let names: Vec<_> = std::fs::read_dir(dir.path())
+    let old = Pack::from_bytes(&small_pack_bytes(), &Limits::default()).unwrap();
+    old.write(&path).unwrap();
+    let old_bytes = std::fs::read(&path).unwrap();
+    assert_eq!(Pack::read(&path, &Limits::default()).unwrap().0, old);
+    // A second name for the file as it is now: what a reader opened before the next write has.
+    let seen = dir.path().join("seen-by-a-reader");
+    std::fs::hard_link(&path, &seen).unwrap();
+    // Overwrite with a different (shorter) pack.
+    let mut new = old.clone();
+    new.index[0].name = "0.png".into();
+    assert_ne!(new.to_bytes().unwrap().0.len(), old_bytes.len());
+    new.write(&path).unwrap();
+    assert!(
+        std::fs::read(&seen).unwrap() == old_bytes,
+        "the old file was changed in place, not replaced by a rename"
+    );
+    assert_eq!(Pack::read(&path, &Limits::default()).unwrap().0, new);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
+    names.sort();
     assert_eq!(
         names,
-        vec![std::ffi::OsString::from("p.gonpack")],
+        ["p.gonpack", "seen-by-a-reader"].map(std::ffi::OsString::from),
         "no temporary file left"
     );
-    assert_eq!(Pack::read(&path, &Limits::default()).unwrap().0, pack);
 }
 
 #[test]

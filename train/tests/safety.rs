@@ -123,6 +123,12 @@ fn bad_options_are_refused_before_any_image_is_read() {
             "--lr: NaN (must be above 0 and at most 1)",
         ),
         (&["--steps", "0"], "--steps: must be at least 1"),
+        (&["--inner-steps", "0"], "--inner-steps: must be at least 1"),
+        (
+            &["--latent", "0"],
+            "--latent: latent dimension 0 (must be 1 to 1024)",
+        ),
+        (&["--device", "tpu"], "--device must be cpu, cuda or auto"),
         (&["--batch", "0"], "--batch: must be at least 1"),
         (
             &["--patch", "16", "--overlap", "0"],

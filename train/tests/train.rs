@@ -71,19 +71,25 @@ fn mean(v: &[f64]) -> f64 {
 #[test]
 fn training_beats_the_untrained_decoder() {
     let images = common::corpus_images("mnist", 64);
-    let (untrained, _) = encode(&images, &options(0)).unwrap();
+    // One step (encode refuses 0): the decoder is still about where it started.
+    let (untrained, _) = encode(&images, &options(1)).unwrap();
     let (trained, report) = encode(&images, &options(300)).unwrap();
     let before = mean(&pack_psnr(&untrained, &images).unwrap());
     let after = mean(&pack_psnr(&trained, &images).unwrap());
+    let flat = common::flat_psnr(&images);
     eprintln!(
-        "untrained {before:.2} dB, trained {after:.2} dB ({:.1} steps/s)",
+        "flat {flat:.2} dB, untrained {before:.2} dB, trained {after:.2} dB ({:.1} steps/s)",
         report.train.steps as f64 / report.train.seconds
     );
     assert!(
         after >= before + 3.0,
         "trained {after:.2} dB vs untrained {before:.2} dB"
     );
-    assert!(after >= 12.0, "trained decoder reaches only {after:.2} dB");
+    // Measured (seed 7, CPU): flat 10.60 dB, one step 10.91 dB, trained 16.90 dB.
+    assert!(
+        after >= flat + 4.0,
+        "trained decoder reaches only {after:.2} dB, a flat picture {flat:.2} dB"
+    );
 }
 
 #[test]
@@ -203,13 +209,20 @@ fn quantisation_aware_refinement_lowers_the_stored_error() {
     );
 }
 
-/// The tch forward pass of a pack's decoder, as 8-bit samples.
-fn tch_render(siren: &Siren, z: &[f32], width: u32, height: u32) -> Vec<u8> {
+/// The tch forward pass of a pack's decoder on the pixel grid: `C` raw outputs per pixel.
+fn tch_forward(siren: &Siren, z: &[f32], width: u32, height: u32) -> Vec<f32> {
     let p = i64::from(width) * i64::from(height);
     let c = Tensor::from_slice(&coords::grid(width, height)).reshape([p, 2]);
     let z = Tensor::from_slice(z).reshape([1, -1]);
-    let out = Vec::<f32>::try_from(siren.forward(&c, &z).flatten(0, -1)).unwrap();
-    out.into_iter().map(to_u8).collect()
+    Vec::<f32>::try_from(siren.forward(&c, &z).flatten(0, -1)).unwrap()
+}
+
+/// The tch forward pass of a pack's decoder, as 8-bit samples.
+fn tch_render(siren: &Siren, z: &[f32], width: u32, height: u32) -> Vec<u8> {
+    tch_forward(siren, z, width, height)
+        .into_iter()
+        .map(to_u8)
+        .collect()
 }
 
 /// Trains on `images` and checks the pure-Rust renderer against tch at scales 1 and 4.
@@ -260,24 +273,58 @@ fn logistic_output_renders_as_in_tch() {
 fn grey_images_in_an_rgb_pack_decode_grey() {
     let mut images = common::corpus_images("mnist", 8);
     images.extend(common::corpus_images("cifar", 4));
-    let (pack, _) = encode(&images, &options(30)).unwrap();
+    let (pack, _) = encode(&images, &options(150)).unwrap();
     assert_eq!(pack.shape().channels, 3);
     assert_eq!(pack.index[0].channels, 1);
     assert_eq!(pack.index[8].channels, 3);
     let renderer = Renderer::new(&pack.decoder);
-    let grey = renderer.render(&pack.latent(0), 28, 28, 1).unwrap();
-    let raw = renderer
-        .eval_points(&pack.latent(0), &coords::grid(28, 28))
-        .unwrap();
-    let expected: Vec<u8> = raw
-        .chunks_exact(3)
-        .map(|px| to_u8(px.iter().sum::<f32>() / 3.0))
+    // Independent reference: tch's forward pass of the three channels, averaged per pixel and
+    // rounded, with the renderer's tolerance against tch (format-spec §8.2: at least 99.9% of
+    // samples identical, none off by more than 1).
+    let siren = Siren::from_weights(&pack.decoder, Device::Cpu).unwrap();
+    let (mut same, mut total) = (0usize, 0usize);
+    for i in 0..8 {
+        for size in [28u32, 112] {
+            let grey = renderer.render(&pack.latent(i), size, size, 1).unwrap();
+            let expected: Vec<u8> = tch_forward(&siren, &pack.latent(i), size, size)
+                .chunks_exact(3)
+                .map(|px| to_u8(px.iter().sum::<f32>() / 3.0))
+                .collect();
+            assert_eq!(grey.len(), expected.len(), "one sample a pixel");
+            for (a, b) in grey.iter().zip(&expected) {
+                assert!(
+                    a.abs_diff(*b) <= 1,
+                    "image {i} at {size}: grey {a} vs mean of tch's channels {b}"
+                );
+                same += usize::from(a == b);
+                total += 1;
+            }
+        }
+    }
+    let frac = same as f64 / total as f64;
+    assert!(frac >= 0.999, "only {:.4}% identical", 100.0 * frac);
+    // And the grey decodings look like the digits: each above a flat picture of the digit's own
+    // mean (the best any constant picture can do), and well above on average.
+    let margins: Vec<f64> = (0..8)
+        .map(|i| {
+            let grey = renderer.render(&pack.latent(i), 28, 28, 1).unwrap();
+            psnr_u8(&grey, &images[i].pixels) - common::flat_psnr(&images[i..=i])
+        })
         .collect();
-    assert_eq!(
-        grey, expected,
-        "grey is the rounded mean of the three channels"
+    let margin = mean(&margins);
+    eprintln!("grey digits: {margin:.2} dB above flat on average ({margins:.2?})");
+    // Measured (150 steps): 2.79 dB above on average, 1.57 to 4.00 dB each (30 steps gave only
+    // 0.78 dB on average, too close to flat to tell; 60 steps 1.64 dB).
+    for (i, m) in margins.iter().enumerate() {
+        assert!(
+            *m > 0.5,
+            "digit {i}: grey only {m:.2} dB above a flat picture"
+        );
+    }
+    assert!(
+        margin > 1.5,
+        "grey decodings only {margin:.2} dB above a flat picture on average"
     );
-    assert!(psnr_u8(&grey, &images[0].pixels) > 8.0);
 }
 
 #[test]
@@ -306,13 +353,19 @@ fn adding_images_leaves_existing_ones_bit_for_bit_unchanged() {
         mean(&pack_psnr(&reread, base).unwrap()),
         mean(&pack_psnr(&reread, new).unwrap()),
     );
+    let flat = common::flat_psnr(new);
     eprintln!(
-        "trained images {old_psnr:.2} dB, added images {new_psnr:.2} dB, {} clamped",
+        "trained images {old_psnr:.2} dB, added images {new_psnr:.2} dB (flat {flat:.2} dB), {} clamped",
         report.clamped
     );
     assert!(
         new_psnr > old_psnr - 3.0,
         "added {new_psnr:.2} dB vs {old_psnr:.2} dB"
+    );
+    // Measured: flat 10.67 dB, added 15.74 dB (trained 17.60 dB).
+    assert!(
+        new_psnr > flat + 3.0,
+        "added {new_psnr:.2} dB vs a flat picture {flat:.2} dB"
     );
     // A clash is refused; --replace overwrites in place.
     assert!(matches!(
@@ -331,8 +384,16 @@ fn cuda_device_works_or_is_refused_clearly() {
         let mut opts = options(200);
         opts.train.device = Device::Cuda(0);
         let (pack, _) = encode(&images, &opts).unwrap();
-        let psnr = mean(&pack_psnr(&pack, &images).unwrap());
-        assert!(psnr > 12.0, "cuda encode reached {psnr:.2} dB");
+        let (psnr, flat) = (
+            mean(&pack_psnr(&pack, &images).unwrap()),
+            common::flat_psnr(&images),
+        );
+        eprintln!("cuda encode {psnr:.2} dB, flat {flat:.2} dB");
+        // Measured on the CPU with these options: flat 10.66 dB, encode 17.40 dB.
+        assert!(
+            psnr > flat + 4.0,
+            "cuda encode reached {psnr:.2} dB, a flat picture {flat:.2} dB"
+        );
     } else {
         eprintln!("no CUDA GPU here: checking the refusal only");
         match gonpack_train::parse_device("cuda") {
@@ -405,12 +466,17 @@ fn patch_borders_are_as_good_as_patch_interiors() {
         }
         let psnr = |(se, n): (f64, usize)| gonpack::metrics::psnr_from_mse(se / n as f64 / 65025.0);
         let (b, i) = (psnr(band), psnr(inner));
-        eprintln!("scale {scale}: border band {b:.2} dB, interiors {i:.2} dB");
+        let flat = common::flat_psnr(std::slice::from_ref(&img));
+        eprintln!("scale {scale}: border band {b:.2} dB, interiors {i:.2} dB, flat {flat:.2} dB");
         assert!(
             b >= i - 1.0,
             "scale {scale}: border band {b:.2} dB vs interiors {i:.2} dB"
         );
-        assert!(i > 18.0, "scale {scale}: interiors only {i:.2} dB");
+        // Measured: flat 13.92 dB, interiors 25.99 dB (scale 1) and 25.74 dB (scale 2).
+        assert!(
+            i > flat + 9.0,
+            "scale {scale}: interiors only {i:.2} dB, a flat picture {flat:.2} dB"
+        );
     }
 }
 
@@ -419,7 +485,7 @@ fn adding_to_a_patched_pack_keeps_old_patches() {
     // CIFAR images cut into 2x2 patches of 16 + 2 margin; add two, then replace one.
     let images = common::corpus_images("cifar", 10);
     let (base, new) = images.split_at(8);
-    let mut opts = options(60);
+    let mut opts = options(120);
     opts.patches = gonpack::patches::Geometry {
         patch: 16,
         overlap: 2,
@@ -455,7 +521,28 @@ fn adding_to_a_patched_pack_keeps_old_patches() {
     let (bytes, _) = pack.to_bytes().unwrap();
     let reread = gonpack::Pack::from_bytes(&bytes, &gonpack::Limits::default()).unwrap();
     assert_eq!(reread, pack);
-    assert!(pack_psnr(&reread, base).unwrap().iter().all(|p| *p > 8.0));
+    // The old images still decode above a flat picture of each one's own mean (the best any
+    // constant picture can do), and well above on average.
+    let margins: Vec<f64> = base
+        .iter()
+        .zip(pack_psnr(&reread, base).unwrap())
+        .map(|(img, psnr)| psnr - common::flat_psnr(std::slice::from_ref(img)))
+        .collect();
+    let margin = mean(&margins);
+    eprintln!("old images: {margin:.2} dB above flat on average ({margins:.2?})");
+    // Measured (120 steps): 4.41 dB above on average, 1.88 to 8.71 dB each (60 steps gave
+    // 2.29 dB on average, 0.49 dB for the worst image).
+    for (img, m) in base.iter().zip(&margins) {
+        assert!(
+            *m > 0.5,
+            "{}: only {m:.2} dB above a flat picture",
+            img.name
+        );
+    }
+    assert!(
+        margin > 2.5,
+        "old images only {margin:.2} dB above a flat picture on average"
+    );
 }
 
 #[test]
