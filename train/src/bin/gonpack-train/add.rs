@@ -33,12 +33,12 @@ pub struct AddArgs {
 pub fn run(a: AddArgs) -> Result<()> {
     let start = Instant::now();
     let opts = a.latent_args.options(a.quiet)?;
-    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     // Held from reading the pack to replacing it: a concurrent `add` waits, then reads the
-    // pack this one wrote.
+    // pack this one wrote. The pack and its folder are checked before any image is read.
     let _lock = gonpack::io::lock_pack(&a.pack)?
         .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
     let pending = PendingFile::create(&a.pack)?;
+    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
     let report =
         train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;
