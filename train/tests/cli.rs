@@ -3,21 +3,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::text;
 
 fn gonpack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gonpack-train"))
-        .args(args)
-        .output()
-        .expect("run gonpack")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::run(env!("CARGO_BIN_EXE_gonpack-train"), args)
 }
 
 /// A folder with 12 digits, 4 CIFAR images in a sub-folder and a text file.
