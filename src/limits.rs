@@ -167,6 +167,16 @@ impl Limits {
     }
 }
 
+/// A zero-filled buffer of `len` bytes, or a limits error when it cannot be allocated
+/// (instead of aborting the process).
+pub fn zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| Error::Limits(format!("cannot allocate {len} bytes")))?;
+    buf.resize(len, 0);
+    Ok(buf)
+}
+
 /// `floor + rate x bytes`, saturating.
 fn per_byte(rate: u64, bytes: u64, floor: u64) -> u64 {
     rate.saturating_mul(bytes).saturating_add(floor)

@@ -50,7 +50,7 @@ impl Canvas {
         );
         let pixels = limits.check_render(w, h)?;
         let len = usize::try_from(pixels * 3).map_err(|_| too_big())?;
-        let mut rgb = crate::io::zeroed(len)?;
+        let mut rgb = crate::limits::zeroed(len)?;
         rgb.fill(background);
         Ok(Canvas {
             width: w,

@@ -30,8 +30,8 @@ pub fn run(a: ExtractArgs) -> Result<()> {
         let name = io::png_name(&e.name);
         PathBuf::from(name.rsplit('/').next().unwrap_or(&name))
     });
-    let pending = io::PendingFile::create(&output)?;
-    let mut pixels = io::zeroed(len)?;
+    let pending = io::PendingFile::replacing(&output)?;
+    let mut pixels = crate::limits::zeroed(len)?;
     reader.render_into(i, w, h, &mut pixels)?;
     pending.commit(&io::encode_png(w, h, e.channels, &pixels)?)?;
     super::emit(&format!(

@@ -52,7 +52,7 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
     let mut strip = Canvas::new(strip_w, u64::from(h), 255, &limits)?;
     for k in 0..a.steps {
         let z = slerp(&za, &zb, k as f32 / (a.steps - 1) as f32);
-        let mut frame = crate::io::zeroed(w as usize * h as usize * usize::from(channels))?;
+        let mut frame = crate::limits::zeroed(w as usize * h as usize * usize::from(channels))?;
         renderer.render_image(
             patches,
             &z,

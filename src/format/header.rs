@@ -35,30 +35,27 @@ impl Header {
         })?;
         let mut b = [0u8; HEADER_LEN];
         let s = &self.shape;
-        let narrow = |what: &str, v: usize| {
-            u16::try_from(v).map_err(|_| Error::Usage(format!("{what} {v} cannot be stored")))
-        };
+        // `validate` checked every range, so these conversions succeed.
+        fn field<T: TryFrom<V>, V: Copy + std::fmt::Display>(what: &str, v: V) -> Result<T> {
+            T::try_from(v).map_err(|_| Error::Usage(format!("{what} {v} cannot be stored")))
+        }
         b[0..8].copy_from_slice(&MAGIC);
         LE::write_u16(&mut b[8..10], self.version());
-        b[12] = narrow("channels", s.channels)? as u8;
+        b[12] = field("channels", s.channels)?;
         b[13] = self.bits;
-        b[14] = u8::try_from(s.layers).map_err(|_| Error::Usage("layers".into()))?;
-        b[15] = u8::try_from(s.modulated).map_err(|_| Error::Usage("modulated".into()))?;
-        LE::write_u16(&mut b[16..18], narrow("latent dimension", s.latent_dim)?);
-        LE::write_u16(&mut b[18..20], narrow("hidden width", s.hidden)?);
+        b[14] = field("layers", s.layers)?;
+        b[15] = field("modulated layers", s.modulated)?;
+        LE::write_u16(&mut b[16..18], field("latent dimension", s.latent_dim)?);
+        LE::write_u16(&mut b[18..20], field("hidden width", s.hidden)?);
         LE::write_f32(&mut b[20..24], s.w0_first);
         LE::write_f32(&mut b[24..28], s.w0_hidden);
         LE::write_u32(&mut b[28..32], self.image_count);
         b[32] = self.weight_format;
         b[33] = self.section_count;
         if self.version() >= PATCH_VERSION {
-            // `validate` checked that the geometry is storable: these fit.
-            LE::write_u16(
-                &mut b[34..36],
-                narrow("patch size", self.patches.patch as usize)?,
-            );
-            b[36] = u8::try_from(self.patches.overlap)
-                .map_err(|_| Error::Usage("patch margin".into()))?;
+            let g = self.patches;
+            LE::write_u16(&mut b[34..36], field("patch size", g.patch)?);
+            b[36] = field("patch margin", g.overlap)?;
             b[37] = s.output.code();
             LE::write_u32(&mut b[38..42], self.latent_count);
         }

@@ -109,38 +109,30 @@ impl Pack {
         self.index.iter().position(|e| e.name == name)
     }
 
-    fn header(&self) -> Result<Header> {
-        if let Err(e) = self.shape().validate() {
-            return Err(Error::Usage(format!("cannot write this pack: header: {e}")));
-        }
-        let d = self.shape().latent_dim;
-        let g = self.patches;
-        if !g.is_storable() {
-            return Err(Error::Usage(format!(
-                "patch size {} with margin {} cannot be stored",
-                g.patch, g.overlap
-            )));
-        }
+    /// The header and its bytes: every field checked as a reader checks it
+    /// ([`Header::to_bytes`]), then the codes against what the index implies.
+    fn header(&self) -> Result<(Header, [u8; HEADER_LEN])> {
+        let too_many = |what: &str| Error::Usage(format!("more than 2^32 {what}"));
         let expected = self.latent_starts().last().copied().unwrap_or(0);
-        let count = u32::try_from(self.codes.len() / d)
-            .map_err(|_| Error::Usage("more than 2^32 latents".into()))?;
-        if u32::try_from(self.index.len()).is_err() || self.codes.len() != expected * d {
-            return Err(Error::Usage("codes do not match the index".into()));
-        }
-        Ok(Header {
+        let header = Header {
             shape: *self.shape(),
             bits: self.quant.bits,
             weight_format: self.weight_format,
-            image_count: self.index.len() as u32,
+            image_count: u32::try_from(self.index.len()).map_err(|_| too_many("images"))?,
             section_count: 4,
-            patches: g,
-            latent_count: count,
-        })
+            patches: self.patches,
+            latent_count: u32::try_from(expected).map_err(|_| too_many("latents"))?,
+        };
+        let bytes = header.to_bytes()?;
+        if Some(self.codes.len()) != expected.checked_mul(self.shape().latent_dim) {
+            return Err(Error::Usage("codes do not match the index".into()));
+        }
+        Ok((header, bytes))
     }
 
     /// Serialises the pack; also returns its size breakdown.
     pub fn to_bytes(&self) -> Result<(Vec<u8>, SizeBreakdown)> {
-        let header = self.header()?;
+        let (header, header_bytes) = self.header()?;
         let shape = header.shape;
         let n = header.latent_count as usize;
         let mut deco = Vec::new();
@@ -186,7 +178,7 @@ impl Pack {
             bodies.push(stored);
         }
         let mut out = Vec::with_capacity(offset as usize);
-        out.extend_from_slice(&header.to_bytes()?);
+        out.extend_from_slice(&header_bytes);
         for e in &entries {
             out.extend_from_slice(&e.to_bytes());
         }
@@ -219,7 +211,7 @@ impl Pack {
     /// Writes the pack atomically (temporary file in the same folder, then rename).
     pub fn write(&self, path: &Path) -> Result<SizeBreakdown> {
         let (bytes, sizes) = self.to_bytes()?;
-        crate::io::write_atomic(path, &bytes)?;
+        crate::io::PendingFile::replacing(path)?.commit(&bytes)?;
         Ok(sizes)
     }
 }

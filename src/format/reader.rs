@@ -314,7 +314,7 @@ impl<R: Read + Seek> Reader<R> {
 
     /// Renders image `i` at `width x height` as an 8-bit grey or RGB image.
     pub fn render(&mut self, i: usize, width: u32, height: u32) -> Result<DynamicImage> {
-        let mut buf = crate::io::zeroed(self.buffer_len(i, width, height)?)?;
+        let mut buf = crate::limits::zeroed(self.buffer_len(i, width, height)?)?;
         self.render_into(i, width, height, &mut buf)?;
         let image = if self.entry(i)?.channels == 1 {
             GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8)

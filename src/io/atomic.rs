@@ -19,8 +19,7 @@ pub struct PendingFile {
 }
 
 impl PendingFile {
-    /// Reserves `path`: refuses a folder, creates the parent folder if missing, removes
-    /// temporary files of `path` left by processes that no longer run, and creates a
+    /// Reserves `path`: refuses a folder, creates the parent folder if missing and creates a
     /// temporary file next to it.
     pub fn create(path: &Path) -> Result<Self> {
         if path.is_dir() {
@@ -29,7 +28,6 @@ impl PendingFile {
         let dir = parent(path);
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
         let name = file_name(path)?;
-        remove_stale_temps(dir, Some(&name))?;
         let prefix = format!(".{name}{TEMP_MARK}{}-", std::process::id());
         let tmp = tempfile::Builder::new()
             .prefix(&prefix)
@@ -48,6 +46,14 @@ impl PendingFile {
             tmp,
             path: path.to_path_buf(),
         })
+    }
+
+    /// [`Self::create`], after removing the temporary files of `path` that processes which no
+    /// longer run left behind (one listing of the folder: for packs, not for each of many
+    /// images, whose writers clean their folders once with [`remove_stale_temps`]).
+    pub fn replacing(path: &Path) -> Result<Self> {
+        remove_stale_temps(parent(path), Some(&file_name(path)?))?;
+        Self::create(path)
     }
 
     /// The destination.
@@ -179,7 +185,10 @@ mod tests {
         for p in [&dead, &mine, &other_file] {
             std::fs::write(p, b"partial").unwrap();
         }
-        write_atomic(&dir.path().join("a.gonpack"), b"done").unwrap();
+        PendingFile::replacing(&dir.path().join("a.gonpack"))
+            .unwrap()
+            .commit(b"done")
+            .unwrap();
         assert!(!dead.exists() || !Path::new("/proc/self").exists());
         assert!(mine.exists() && other_file.exists());
         assert_eq!(

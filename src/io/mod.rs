@@ -11,16 +11,6 @@ pub use output::{
 
 use crate::error::{Error, Result};
 
-/// A zero-filled buffer of `len` bytes, or a limits error when it cannot be allocated
-/// (instead of aborting the process).
-pub fn zeroed(len: usize) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(len)
-        .map_err(|_| Error::Limits(format!("cannot allocate {len} bytes")))?;
-    buf.resize(len, 0);
-    Ok(buf)
-}
-
 /// An 8-bit image read from disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceImage {

@@ -37,7 +37,7 @@ pub fn run(a: AddArgs) -> Result<()> {
     // pack this one wrote. The pack and its folder are checked before any image is read.
     let _lock = gonpack::io::lock_pack(&a.pack)?
         .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
-    let pending = PendingFile::create(&a.pack)?;
+    let pending = PendingFile::replacing(&a.pack)?;
     let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
     let report =

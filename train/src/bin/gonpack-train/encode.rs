@@ -135,7 +135,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| gonpack::cli::sibling(&a.dir, ".gonpack"));
-    let pending = PendingFile::create(&output)?;
+    let pending = PendingFile::replacing(&output)?;
     let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
