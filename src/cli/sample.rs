@@ -32,7 +32,8 @@ pub fn run(a: SampleArgs) -> Result<()> {
     if a.n == 0 {
         return Err(Error::Usage("-n must be positive".into()));
     }
-    let mut reader = Reader::open(&a.pack, a.size.limits())?;
+    let limits = a.size.limits();
+    let mut reader = Reader::open(&a.pack, limits)?;
     if reader.is_empty() {
         return Err(Error::Usage("holds no image".into()).in_file(&a.pack));
     }
@@ -64,11 +65,10 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let gaussian = Gaussian::fit(&latents, d);
     let fitted = latents.len() / d; // one per whole image or patch
     let frame_work = reader.shape().work(u64::from(w) * u64::from(h), 1);
-    a.size.limits().check_render_work(frame_work)?;
+    limits.check_render_work(frame_work)?;
     let renderer = reader.renderer()?;
     let cols = (f64::from(a.n).sqrt().ceil() as u32).max(1);
     let rows = a.n.div_ceil(cols);
-    let limits = a.size.limits();
     let cell =
         |n: u32, side: u32| u64::from(n) * (u64::from(side) + u64::from(GAP)) - u64::from(GAP);
     let mut grid = Canvas::new(cell(cols, w), cell(rows, h), 255, &limits)?;
