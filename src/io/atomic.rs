@@ -48,12 +48,13 @@ impl PendingFile {
         })
     }
 
-    /// [`Self::create`], after removing the temporary files of `path` that processes which no
+    /// [`Self::create`], then removes the temporary files of `path` that processes which no
     /// longer run left behind (one listing of the folder: for packs, not for each of many
     /// images, whose writers clean their folders once with [`remove_stale_temps`]).
     pub fn replacing(path: &Path) -> Result<Self> {
+        let pending = Self::create(path)?; // its own temporary file is never stale
         remove_stale_temps(parent(path), Some(&file_name(path)?))?;
-        Self::create(path)
+        Ok(pending)
     }
 
     /// The destination.
