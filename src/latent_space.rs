@@ -1,5 +1,7 @@
 //! Walking the latent space: interpolation between two images and sampling new ones.
-use crate::rng::Rng;
+use nalgebra::DMatrix;
+use rand::Rng;
+use rand_distr::StandardNormal;
 
 /// Spherical interpolation from `a` (t = 0) to `b` (t = 1); linear when they are parallel.
 pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
@@ -33,8 +35,8 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
 #[derive(Debug, Clone)]
 pub struct Gaussian {
     mean: Vec<f64>,
-    /// Lower-triangular Cholesky factor of the covariance, row-major `D x D`.
-    chol: Vec<f64>,
+    /// Lower-triangular Cholesky factor of the covariance.
+    chol: DMatrix<f64>,
 }
 
 impl Gaussian {
@@ -50,22 +52,16 @@ impl Gaussian {
                 .for_each(|(m, &v)| *m += f64::from(v));
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut cov = vec![0f64; dim * dim];
-        for row in latents.chunks_exact(dim) {
-            for i in 0..dim {
-                let di = f64::from(row[i]) - mean[i];
-                for j in 0..=i {
-                    cov[i * dim + j] += di * (f64::from(row[j]) - mean[j]);
-                }
-            }
-        }
-        let denom = (n.max(2) - 1) as f64;
-        cov.iter_mut().for_each(|c| *c /= denom);
-        let trace: f64 = (0..dim).map(|i| cov[i * dim + i]).sum();
-        let mut ridge = 1e-6 * (trace / dim as f64).max(1e-12);
+        let centred = DMatrix::from_fn(n, dim, |r, c| f64::from(latents[r * dim + c]) - mean[c]);
+        let cov = centred.transpose() * &centred / (n.max(2) - 1) as f64;
+        let mut ridge = 1e-6 * (cov.trace() / dim as f64).max(1e-12);
         loop {
-            if let Some(chol) = cholesky(&cov, dim, ridge) {
-                return Gaussian { mean, chol };
+            let ridged = &cov + DMatrix::identity(dim, dim) * ridge;
+            if let Some(chol) = ridged.cholesky() {
+                return Gaussian {
+                    mean,
+                    chol: chol.unpack(),
+                };
             }
             ridge *= 10.0;
         }
@@ -77,43 +73,21 @@ impl Gaussian {
     }
 
     /// One draw `mean + L e`, `e` standard normal.
-    pub fn sample(&self, rng: &mut Rng) -> Vec<f32> {
-        let d = self.mean.len();
-        let e: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
-        (0..d)
-            .map(|i| {
-                let row = &self.chol[i * d..i * d + i + 1];
-                (self.mean[i] + row.iter().zip(&e).map(|(l, x)| l * x).sum::<f64>()) as f32
-            })
+    pub fn sample(&self, rng: &mut impl Rng) -> Vec<f32> {
+        let e = nalgebra::DVector::from_fn(self.mean.len(), |_, _| rng.sample(StandardNormal));
+        let draw = &self.chol * e;
+        self.mean
+            .iter()
+            .zip(draw.iter())
+            .map(|(m, x)| (m + x) as f32)
             .collect()
     }
-}
-
-/// Cholesky factor of the lower triangle of `a + ridge I`, or `None` if not positive definite.
-fn cholesky(a: &[f64], d: usize, ridge: f64) -> Option<Vec<f64>> {
-    let mut l = vec![0f64; d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let mut s = a[i * d + j] + if i == j { ridge } else { 0.0 };
-            for k in 0..j {
-                s -= l[i * d + k] * l[j * d + k];
-            }
-            if i == j {
-                if s <= 0.0 || !s.is_finite() {
-                    return None;
-                }
-                l[i * d + i] = s.sqrt();
-            } else {
-                l[i * d + j] = s / l[j * d + j];
-            }
-        }
-    }
-    Some(l)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn slerp_ends_at_its_inputs_and_keeps_the_norm_of_equal_norm_inputs() {
@@ -128,10 +102,10 @@ mod tests {
     #[test]
     fn gaussian_samples_have_the_fitted_mean_and_covariance() {
         // Data from a known correlated 2-D normal; the samples must reproduce its moments.
-        let mut rng = Rng::new(7);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let mut data = Vec::new();
         for _ in 0..20_000 {
-            let (u, v) = (rng.normal(), rng.normal());
+            let (u, v): (f64, f64) = (rng.sample(StandardNormal), rng.sample(StandardNormal));
             data.extend([(1.0 + 2.0 * u) as f32, (-3.0 + u + 0.5 * v) as f32]);
         }
         let g = Gaussian::fit(&data, 2);

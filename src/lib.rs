@@ -41,7 +41,6 @@ pub mod patches;
 pub mod progress;
 pub mod quant;
 pub mod render;
-pub mod rng;
 pub mod sheet;
 pub mod text;
 

@@ -3,10 +3,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::latent_space::Gaussian;
-use crate::rng::Rng;
 use crate::sheet::Canvas;
 use crate::{Error, Reader, Result};
 use clap::Args;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::interpolate::GAP;
 
@@ -73,7 +74,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         |n: u32, side: u32| u64::from(n) * (u64::from(side) + u64::from(GAP)) - u64::from(GAP);
     let mut grid = Canvas::new(cell(cols, w), cell(rows, h), 255, &limits)?;
 
-    let mut rng = Rng::new(a.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
     for k in 0..a.n {
         let z = gaussian.sample(&mut rng);
         let picture = renderer.render(&z, w, h, channels)?;

@@ -4,7 +4,7 @@ use tch::{Device, Kind, Tensor};
 use crate::error::Result;
 use gonpack::coords;
 use gonpack::io::SourceImage;
-use gonpack::rng::Rng;
+use rand::Rng;
 
 /// All images of one size.
 pub struct Bucket {
@@ -69,13 +69,13 @@ pub fn buckets(
 /// `coords` (points of `bucket`'s pixels, `supersample`² per pixel) each moved to a uniformly
 /// random place inside its own cell of the `supersample x supersample` grid that splits the
 /// pixel, so that over many steps a pixel's mean covers its whole area.
-pub fn jittered(coords: &Tensor, bucket: &Bucket, supersample: u32, rng: &mut Rng) -> Tensor {
+pub fn jittered(coords: &Tensor, bucket: &Bucket, supersample: u32, rng: &mut impl Rng) -> Tensor {
     // Half a cell, in coordinate units (a pixel spans 2 / width).
     let half = |n: u32| 1.0 / f64::from(n * supersample);
     let (hx, hy) = (half(bucket.width), half(bucket.height));
     let offsets: Vec<f32> = (0..coords.numel() / 2)
         .flat_map(|_| {
-            let (u, v) = (rng.uniform(), rng.uniform());
+            let (u, v): (f64, f64) = (rng.gen(), rng.gen());
             [((2.0 * u - 1.0) * hx) as f32, ((2.0 * v - 1.0) * hy) as f32]
         })
         .collect();

@@ -390,7 +390,7 @@ fn entry_of(img: &SourceImage) -> ImageEntry {
 }
 
 /// A pack from a decoder, quantiser and unquantised latents (one per unit) of `images`.
-fn assemble(
+pub fn assemble(
     decoder: DecoderWeights,
     weight_format: u8,
     patches: Geometry,

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::siren::Siren;
 use gonpack::model::{ModelShape, Output};
 use gonpack::quant::Quantiser;
-use gonpack::rng::Rng;
+use rand::seq::index;
+use rand::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone)]
@@ -213,7 +215,7 @@ pub struct Trainer<'a> {
     cfg: TrainConfig,
     siren: Siren,
     opt: nn::Optimizer,
-    rng: Rng,
+    rng: ChaCha8Rng,
     /// Images (or patches) per bucket: a step's bucket is drawn in proportion.
     sizes: Vec<usize>,
 }
@@ -230,7 +232,7 @@ impl<'a> Trainer<'a> {
             cfg: cfg.clone(),
             siren,
             opt,
-            rng: Rng::new(cfg.seed),
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             sizes: buckets.iter().map(|b| b.members.len()).collect(),
         })
     }
@@ -243,7 +245,7 @@ impl<'a> Trainer<'a> {
         let progress = step as f64 / cfg.steps.max(1) as f64;
         let lr = cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
         self.opt.set_lr(lr);
-        let mut pick = self.rng.below(self.sizes.iter().sum());
+        let mut pick = self.rng.gen_range(0..self.sizes.iter().sum::<usize>());
         let k = self.sizes.iter().position(|&s| {
             let hit = pick < s;
             if !hit {
@@ -253,12 +255,12 @@ impl<'a> Trainer<'a> {
         });
         let bucket = &self.buckets[k.unwrap_or(0)];
         let n = bucket.members.len();
-        let idx = Tensor::from_slice(&self.rng.sample(n, cfg.batch.min(n))).to(cfg.device);
+        let idx = Tensor::from_slice(&distinct(&mut self.rng, n, cfg.batch)).to(cfg.device);
         let mut targets = bucket.targets.index_select(0, &idx);
         let mut coords = bucket.coords.shallow_clone();
         let p = coords.size()[0] as usize;
         if cfg.pixels > 0 && cfg.pixels < p {
-            let pix = Tensor::from_slice(&self.rng.sample(p, cfg.pixels)).to(cfg.device);
+            let pix = Tensor::from_slice(&distinct(&mut self.rng, p, cfg.pixels)).to(cfg.device);
             targets = targets.index_select(1, &pix);
             coords = coords.index_select(0, &pix);
         }
@@ -341,6 +343,14 @@ fn flat_mse(buckets: &[Bucket]) -> f64 {
     } else {
         0.0
     }
+}
+
+/// `k` distinct indices of `0..n` (all of them when `k >= n`), in random order.
+fn distinct(rng: &mut ChaCha8Rng, n: usize, k: usize) -> Vec<i64> {
+    index::sample(rng, n, k.min(n))
+        .into_iter()
+        .map(|i| i as i64)
+        .collect()
 }
 
 fn mean_target(buckets: &[Bucket]) -> f64 {
@@ -515,11 +525,11 @@ mod tests {
             lo: vec![0.0, 0.25, -1.3],
             hi: vec![15.0, 0.25, 2.9],
         };
-        let mut rng = Rng::new(3);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
         let mut z = Vec::new();
         for k in 0..200 {
             let tie = (k % 17) as f32 + 0.5 - 1.0;
-            z.extend([tie, rng.normal() as f32, 4.0 * rng.uniform() as f32 - 2.0]);
+            z.extend([tie, rng.gen_range(-3.0..3.0), rng.gen_range(-2.0..2.0)]);
         }
         let stored: Vec<f32> = quant.quantise(&z).into_iter().map(f32::from).collect();
         let grid = QuantGrid::new(&quant, Device::Cpu);

@@ -10,9 +10,9 @@ pub mod gon;
 pub mod siren;
 
 pub use encode::{
-    add_images, all_units, check_bits, encode, encode_with_decoder, latents_for, quantise_refined,
-    unquantised_latents, AddReport, EncodeOptions, EncodeReport, LatentOptions, Quantise,
-    DEFAULT_QUANT_REFINE, DEFAULT_REFINE,
+    add_images, all_units, assemble, check_bits, encode, encode_with_decoder, latents_for,
+    quantise_refined, unquantised_latents, AddReport, EncodeOptions, EncodeReport, LatentOptions,
+    Quantise, DEFAULT_QUANT_REFINE, DEFAULT_REFINE,
 };
 pub use error::{Error, Result};
 pub use gon::{TrainConfig, TrainReport};

@@ -5,7 +5,6 @@ mod common;
 use gonpack::io::SourceImage;
 use gonpack::metrics::{pack_psnr, psnr_u8};
 use gonpack::render::{to_u8, Renderer};
-use gonpack::rng::Rng;
 use gonpack::{consts, coords, ModelShape, Output};
 use gonpack_train::data::{buckets, jittered};
 use gonpack_train::gon::derive_latents;
@@ -14,6 +13,8 @@ use gonpack_train::{
     Quantise, Siren, TrainConfig,
 };
 use indicatif::ProgressBar;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use tch::{Device, Tensor};
 
 fn options(steps: usize) -> EncodeOptions {
@@ -553,7 +554,7 @@ fn jittered_points_stay_inside_their_own_cells() {
     let grid = Vec::<f32>::try_from(bucket.coords.flatten(0, -1)).unwrap();
     // A 28-pixel axis spans 2, so each of a pixel's 2 x 2 cells is 2 / 56 wide.
     let cell = 2.0 / 56.0;
-    let (mut rng, mut total, rounds) = (Rng::new(3), 0.0f64, 4);
+    let (mut rng, mut total, rounds) = (ChaCha8Rng::seed_from_u64(3), 0.0f64, 4);
     for _ in 0..rounds {
         let moved = jittered(&bucket.coords, bucket, 2, &mut rng);
         assert_eq!(moved.size(), bucket.coords.size());

@@ -1,0 +1,163 @@
+//! Pixel helpers shared by the codecs: mosaics, conversions and the PSNR the tables report.
+use gonpack::io::SourceImage;
+use gonpack::metrics::psnr_u8;
+use image::DynamicImage;
+
+/// Mean PSNR over the images. An image decoded exactly counts as if one of its samples were one
+/// level off (77.0 dB for a 28x28 grey image), so that a mean over a set stays finite.
+pub fn mean_psnr(decoded: &[Vec<u8>], originals: &[SourceImage]) -> f64 {
+    let total: f64 = decoded
+        .iter()
+        .zip(originals)
+        .map(|(d, o)| {
+            let exact = 10.0 * (255.0f64 * 255.0 * o.pixels.len() as f64).log10();
+            psnr_u8(d, &o.pixels).min(exact)
+        })
+        .sum();
+    total / originals.len() as f64
+}
+
+/// `img` as an image-crate picture (grey or RGB).
+pub fn dynamic(img: &SourceImage) -> DynamicImage {
+    let (w, h, p) = (img.width, img.height, img.pixels.clone());
+    if img.channels == 1 {
+        DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, p).expect("w x h samples"))
+    } else {
+        DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, p).expect("w x h x 3 samples"))
+    }
+}
+
+/// The samples of `img` with `channels` channels (1 or 3).
+pub fn samples(img: DynamicImage, channels: u8) -> Vec<u8> {
+    if channels == 1 {
+        img.into_luma8().into_raw()
+    } else {
+        img.into_rgb8().into_raw()
+    }
+}
+
+/// All images (of one size and channel count) tiled into one picture, `cols` per row, and
+/// `cols`.
+pub fn mosaic(images: &[SourceImage]) -> (SourceImage, u32) {
+    let (w, h, c) = (
+        images[0].width,
+        images[0].height,
+        usize::from(images[0].channels),
+    );
+    let cols = (images.len() as f64).sqrt().ceil() as u32;
+    let rows = (images.len() as u32).div_ceil(cols);
+    let (mw, mh) = (cols * w, rows * h);
+    let mut pixels = vec![0u8; (mw * mh) as usize * c];
+    for (k, img) in images.iter().enumerate() {
+        for (y, src) in img.pixels.chunks_exact(w as usize * c).enumerate() {
+            let at = tile_row_start(k as u32, y as u32, cols, w, h, c);
+            pixels[at..at + src.len()].copy_from_slice(src);
+        }
+    }
+    let m = SourceImage {
+        name: "mosaic".into(),
+        width: mw,
+        height: mh,
+        channels: c as u8,
+        pixels,
+    };
+    (m, cols)
+}
+
+/// The tiles of a decoded mosaic of `like`'s images, back in image order.
+pub fn unmosaic(decoded: &[u8], like: &[SourceImage], cols: u32) -> Vec<Vec<u8>> {
+    let (w, h, c) = (like[0].width, like[0].height, usize::from(like[0].channels));
+    (0..like.len() as u32)
+        .map(|k| {
+            (0..h)
+                .flat_map(|y| {
+                    let at = tile_row_start(k, y, cols, w, h, c);
+                    decoded[at..at + w as usize * c].iter().copied()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Offset in a mosaic of `cols` tiles of `w x h x c` per row of row `y` of tile `k`.
+fn tile_row_start(k: u32, y: u32, cols: u32, w: u32, h: u32, c: usize) -> usize {
+    let (x0, y0) = ((k % cols) * w, (k / cols) * h);
+    (((y0 + y) * cols * w + x0) as usize) * c
+}
+
+/// `img` at half size (odd edges dropped): each pixel the rounded mean of the 2 x 2 pixels it
+/// covers, as a sensor integrates light over a pixel's area.
+pub fn area_half(img: &SourceImage) -> SourceImage {
+    let (w, h, c) = (img.width / 2, img.height / 2, usize::from(img.channels));
+    let at = |x: u32, y: u32, k: usize| u32::from(img.pixels[(y * img.width + x) as usize * c + k]);
+    let mut pixels = Vec::with_capacity((w * h) as usize * c);
+    for y in 0..h {
+        for x in 0..w {
+            for k in 0..c {
+                let sum = at(2 * x, 2 * y, k)
+                    + at(2 * x + 1, 2 * y, k)
+                    + at(2 * x, 2 * y + 1, k)
+                    + at(2 * x + 1, 2 * y + 1, k);
+                pixels.push(((sum + 2) / 4) as u8);
+            }
+        }
+    }
+    SourceImage {
+        name: img.name.clone(),
+        width: w,
+        height: h,
+        channels: img.channels,
+        pixels,
+    }
+}
+
+/// `small` upsampled to `like`'s size (Catmull-Rom), as samples with `like`'s channels.
+pub fn bicubic_up(small: &SourceImage, like: &SourceImage) -> Vec<u8> {
+    let up = dynamic(small).resize_exact(
+        like.width,
+        like.height,
+        image::imageops::FilterType::CatmullRom,
+    );
+    samples(up, like.channels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn img(k: u8, w: u32, h: u32, c: u8) -> SourceImage {
+        let n = (w * h) as usize * usize::from(c);
+        SourceImage {
+            name: format!("{k}"),
+            width: w,
+            height: h,
+            channels: c,
+            pixels: (0..n)
+                .map(|i| (i as u8).wrapping_mul(7).wrapping_add(k))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_mosaic_comes_apart_into_its_tiles() {
+        let images: Vec<_> = (0..5).map(|k| img(k, 3, 2, 3)).collect();
+        let (m, cols) = mosaic(&images);
+        assert_eq!((cols, m.width, m.height), (3, 9, 4));
+        let tiles = unmosaic(&m.pixels, &images, cols);
+        for (t, i) in tiles.iter().zip(&images) {
+            assert_eq!(t, &i.pixels);
+        }
+    }
+
+    #[test]
+    fn half_size_pixels_are_rounded_2x2_means() {
+        let full = SourceImage {
+            name: "a".into(),
+            width: 3,
+            height: 2,
+            channels: 1,
+            pixels: vec![0, 1, 9, 2, 2, 9],
+        };
+        assert_eq!(area_half(&full).pixels, [((0 + 1 + 2 + 2 + 2) / 4) as u8]);
+    }
+}
