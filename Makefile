@@ -1,6 +1,7 @@
 # gonpack: `make demo` and `make test` work on a fresh machine (they install libtorch first).
-# The workspace has two packages: `gonpack` (format, renderer, the `gonpack` program; never links
-# libtorch) and `gonpack-train` in train/ (training and encoding with tch; `gonpack-train`).
+# The workspace: `gonpack` (format, renderer, reader) and `gonpack-cli` in cli/ (the `gonpack`
+# program) never link libtorch; `gonpack-train` in train/ (training and encoding with tch, the
+# `gonpack-train` program) and `gonpack-bench` in bench/ (the rate-distortion benchmark) do.
 CARGO ?= cargo
 BIN := target/release/gonpack
 
@@ -12,7 +13,7 @@ setup:
 
 # Both programs: gonpack runs gonpack-train (next to it) for encode and add.
 build: setup
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release -p gonpack-cli -p gonpack-train
 
 # Encode the committed corpus into one pack, then decode it at 4x.
 demo: build
@@ -25,12 +26,11 @@ demo: build
 test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --release -p gonpack --no-default-features --lib --tests -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps --workspace
 	$(CARGO) test --release --workspace
-	$(CARGO) test --release -p gonpack --no-default-features
-	@! $(CARGO) tree -p gonpack --prefix none | grep -E '^(tch|torch-sys) ' \
-		|| { echo "gonpack must not depend on libtorch"; exit 1; }
+	@for p in gonpack gonpack-cli; do \
+		! $(CARGO) tree -p $$p --prefix none | grep -E '^(tch|torch-sys) ' \
+		|| { echo "$$p must not depend on libtorch"; exit 1; }; done
 
 bench: setup
 	$(CARGO) bench --workspace

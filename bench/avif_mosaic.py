@@ -1,4 +1,4 @@
-"""AVIF rows of the `rd` example: codes one mosaic with libavif through Pillow.
+"""AVIF rows of the `rd` benchmark (bench/src/baselines.rs): codes one mosaic with libavif through Pillow.
 
 Usage: python avif_mosaic.py MOSAIC.png OUT_DIR QUALITY...
 

@@ -22,29 +22,35 @@
 //! # Ok::<(), gonpack::Error>(())
 //! ```
 //!
-//! Layers: [`mod@format`] (the container), [`render`] (pure-Rust decoding) and the helpers below
-//! never link libtorch. Training decoders and deriving latents (tch) is the separate crate
-//! `gonpack-train` in this repository's `train/` folder; the `gonpack` program runs its
-//! `gonpack-train` program for `encode` and `add`, so reading a pack never loads libtorch.
-#[cfg(feature = "cli")]
-pub mod cli;
+//! Layers, lowest first; no module imports one above it (`tests/layers.rs` checks it):
+//! 1. foundation: [`consts`] (every number of the format), [`error`], [`text`], [`pixels`],
+//!    [`progress`];
+//! 2. [`mod@format`], the container: bytes to typed structs and back, the decoder's structs and
+//!    cost, the quantiser, the patch layout, [`Limits`];
+//! 3. [`render`], model math: pure functions of those structs (the renderer, PSNR, the latent
+//!    space);
+//! 4. [`reader`] (the lazy [`Reader`]), [`io`] (folders, atomic writes, PNGs) and [`sheet`].
+//!
+//! None of it links libtorch. Above this crate: `gonpack-cli` (`cli/`, the `gonpack` program),
+//! `gonpack-train` (`train/`, training and encoding with tch; `gonpack` runs its program for
+//! `encode` and `add`, so reading a pack never loads libtorch) and `gonpack-bench` (`bench/`).
+// Foundation: constants of the format, errors, escaping, images, progress bars.
 pub mod consts;
-pub mod coords;
 pub mod error;
-pub mod format;
-pub mod io;
-pub mod latent_space;
-pub mod limits;
-pub mod metrics;
-pub mod model;
-pub mod patches;
+pub mod pixels;
 pub mod progress;
-pub mod quant;
-pub mod render;
-pub mod sheet;
 pub mod text;
+// The container: bytes <-> typed structs, limits.
+pub mod format;
+// Model math and rendering: pure functions of the container's structs.
+pub mod render;
+// The lazy reader, files and pictures.
+pub mod io;
+pub mod reader;
+pub mod sheet;
 
 pub use error::{Error, Result};
-pub use format::{ImageEntry, Images, Pack, Reader, SizeBreakdown};
-pub use limits::Limits;
-pub use model::{DecoderWeights, ModelShape, Output};
+pub use format::limits::Limits;
+pub use format::model::{DecoderWeights, ModelShape, Output};
+pub use format::{ImageEntry, Pack, SizeBreakdown};
+pub use reader::{Images, Reader};

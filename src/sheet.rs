@@ -2,7 +2,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::format::limits::Limits;
 
 /// An RGB canvas that images (grey or RGB, optionally enlarged) and short labels are drawn on.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl Canvas {
         );
         let pixels = limits.check_render(w, h)?;
         let len = usize::try_from(pixels * 3).map_err(|_| too_big())?;
-        let mut rgb = crate::limits::zeroed(len)?;
+        let mut rgb = crate::format::limits::zeroed(len)?;
         rgb.fill(background);
         Ok(Canvas {
             width: w,

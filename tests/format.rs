@@ -3,7 +3,7 @@
 mod common;
 
 use gonpack::consts::*;
-use gonpack::quant::Quantiser;
+use gonpack::format::quant::Quantiser;
 use gonpack::{Error, Limits, Pack};
 
 fn small_pack_bytes() -> Vec<u8> {

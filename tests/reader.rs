@@ -3,7 +3,7 @@
 mod common;
 
 use gonpack::consts::{HEADER_LEN, SECTION_ENTRY_LEN, TABLE_CRC_LEN};
-use gonpack::metrics::psnr_u8;
+use gonpack::render::metrics::psnr_u8;
 use gonpack::{Error, Limits, Pack, Reader};
 
 fn bytes() -> Vec<u8> {

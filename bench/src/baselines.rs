@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use gonpack::io::SourceImage;
+use gonpack::pixels::SourceImage;
 use image::ImageFormat;
 
 use crate::picture::{dynamic, mean_psnr, mosaic, samples, unmosaic};

@@ -3,8 +3,8 @@
 //! real pack whose bytes are counted and whose images are rendered as `decode` renders them.
 use std::time::Instant;
 
-use gonpack::io::SourceImage;
-use gonpack::metrics::pack_psnr;
+use gonpack::pixels::SourceImage;
+use gonpack::render::metrics::pack_psnr;
 use gonpack::{consts, DecoderWeights, Pack};
 use gonpack_train::{
     all_units, assemble, encode, quantise_refined, unquantised_latents, EncodeOptions,
@@ -40,16 +40,10 @@ pub fn train_options(latent_dim: usize, tweak: impl FnOnce(&mut TrainConfig)) ->
     train.shape.latent_dim = latent_dim;
     tweak(&mut train);
     EncodeOptions {
-        train,
-        bits: 8,
         refine: 0,
         quant_refine: 0,
-        weight_format: consts::WEIGHTS_F16,
         quiet: true,
-        patches: gonpack::patches::Geometry {
-            patch: consts::DEFAULT_PATCH,
-            overlap: consts::DEFAULT_OVERLAP,
-        },
+        ..EncodeOptions::new(train)
     }
 }
 

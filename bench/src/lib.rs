@@ -14,7 +14,7 @@ pub mod super_resolution;
 
 pub use record::{Layout, Record, Run, Task};
 
-use gonpack::io::SourceImage;
+use gonpack::pixels::SourceImage;
 
 /// The images a codec is measured on: all of one size and channel count, or not (then no
 /// mosaic rows).

@@ -4,8 +4,8 @@
 //! pack of the half-size latents, counted over the full-size pixels.
 use std::time::Instant;
 
-use gonpack::io::SourceImage;
-use gonpack::patches::Geometry;
+use gonpack::format::patches::Geometry;
+use gonpack::pixels::SourceImage;
 use gonpack::render::Renderer;
 use gonpack::{consts, DecoderWeights, Output, Pack};
 use gonpack_train::{

@@ -3,8 +3,8 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::model::{ModelShape, Output};
-use crate::patches::Geometry;
+use crate::format::model::{ModelShape, Output};
+use crate::format::patches::Geometry;
 
 /// Everything the fixed header holds.
 #[derive(Debug, Clone, Copy, PartialEq)]

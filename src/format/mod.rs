@@ -1,14 +1,16 @@
 //! The `.gonpack` v1 container: reading, writing and validating it (see `format-spec.md`).
 mod header;
-mod index;
-mod reader;
-mod section;
+pub(crate) mod index;
+pub mod limits;
+pub mod model;
+pub mod patches;
+pub mod quant;
+pub(crate) mod section;
 
 pub use header::Header;
 pub use index::{is_plain_relative_path, resolve, stem, ImageEntry};
-pub use reader::{Images, Reader};
 
-use crate::patches::Geometry;
+use crate::format::patches::Geometry;
 
 /// Index of the first latent of each image of `index`, plus the total (`N + 1` values).
 pub fn latent_starts(index: &[ImageEntry], patches: Geometry) -> Vec<usize> {
@@ -23,13 +25,10 @@ pub fn latent_starts(index: &[ImageEntry], patches: Geometry) -> Vec<usize> {
 }
 pub use section::SectionEntry;
 
-use std::path::Path;
-
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::limits::Limits;
-use crate::model::{DecoderWeights, ModelShape};
-use crate::quant::Quantiser;
+use crate::format::model::{DecoderWeights, ModelShape};
+use crate::format::quant::Quantiser;
 
 /// A whole pack in memory: decoder, quantiser, latent codes and index.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,24 +193,5 @@ impl Pack {
             index: entries[3].stored_len,
         };
         Ok((out, sizes))
-    }
-
-    /// Parses and validates a whole pack held in memory.
-    pub fn from_bytes(data: &[u8], limits: &Limits) -> Result<Self> {
-        Reader::from_slice(data, *limits)?.into_pack()
-    }
-
-    /// Reads a whole pack file with the given limits; errors name the file.
-    pub fn read(path: &Path, limits: &Limits) -> Result<(Self, SizeBreakdown)> {
-        let reader = Reader::open(path, *limits)?;
-        let sizes = reader.sizes();
-        Ok((reader.into_pack()?, sizes))
-    }
-
-    /// Writes the pack atomically (temporary file in the same folder, then rename).
-    pub fn write(&self, path: &Path) -> Result<SizeBreakdown> {
-        let (bytes, sizes) = self.to_bytes()?;
-        crate::io::PendingFile::replacing(path)?.commit(&bytes)?;
-        Ok(sizes)
     }
 }

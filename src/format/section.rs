@@ -3,7 +3,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::format::limits::Limits;
 
 /// One section-table entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,51 +10,8 @@ pub use output::{
 };
 
 use crate::error::{Error, Result};
-
-/// An 8-bit image read from disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceImage {
-    /// Path relative to the folder, `/`-separated.
-    pub name: String,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// 1 (grey) or 3 (RGB).
-    pub channels: u8,
-    /// Interleaved 8-bit samples, row by row.
-    pub pixels: Vec<u8>,
-}
-
-impl SourceImage {
-    /// Converts a decoded image to 8 bits: grey stays grey, everything else becomes RGB; alpha
-    /// is dropped (not composited).
-    pub fn from_dynamic(name: String, img: image::DynamicImage) -> Self {
-        let (width, height) = (img.width(), img.height());
-        let grey = !img.color().has_color();
-        let (channels, pixels) = if grey {
-            (1, img.into_luma8().into_raw())
-        } else {
-            (3, img.into_rgb8().into_raw())
-        };
-        SourceImage {
-            name,
-            width,
-            height,
-            channels,
-            pixels,
-        }
-    }
-
-    /// The samples with `channels` channels (grey is replicated to RGB; RGB to grey is not needed).
-    pub fn samples_as(&self, channels: u8) -> Vec<u8> {
-        if channels == self.channels {
-            self.pixels.clone()
-        } else {
-            self.pixels.iter().flat_map(|&g| [g, g, g]).collect()
-        }
-    }
-}
+use crate::format::{Pack, SizeBreakdown};
+use crate::pixels::SourceImage;
 
 /// What [`read_folder`] found besides images.
 #[derive(Debug, Default)]
@@ -147,4 +104,15 @@ pub fn read_folder(dir: &Path, skip_invalid: bool) -> Result<(Vec<SourceImage>, 
         images.push(SourceImage::from_dynamic(name, img));
     }
     Ok((images, report))
+}
+
+/// Writing packs: defined here, with the atomic writes they use, rather than with the
+/// container's structs below them.
+impl Pack {
+    /// Writes the pack atomically (temporary file in the same folder, then rename).
+    pub fn write(&self, path: &Path) -> Result<SizeBreakdown> {
+        let (bytes, sizes) = self.to_bytes()?;
+        PendingFile::replacing(path)?.commit(&bytes)?;
+        Ok(sizes)
+    }
 }

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
-use gonpack::io::{read_folder, SourceImage};
+use gonpack::io::read_folder;
+use gonpack::pixels::SourceImage;
 
 /// The repository root (this file also serves the tests of `train/`).
 pub fn repo() -> PathBuf {
@@ -43,7 +44,7 @@ pub fn flat_psnr(images: &[SourceImage]) -> f64 {
     let mean = (sum as f64 / count as f64).round() as u8;
     let per_image: Vec<f64> = images
         .iter()
-        .map(|img| gonpack::metrics::psnr_u8(&vec![mean; img.pixels.len()], &img.pixels))
+        .map(|img| gonpack::render::metrics::psnr_u8(&vec![mean; img.pixels.len()], &img.pixels))
         .collect();
     per_image.iter().sum::<f64>() / per_image.len() as f64
 }

@@ -9,7 +9,8 @@
 //!   render` for the pure-Rust renderer).
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gonpack::io::read_folder;
-use gonpack::{coords, Limits, ModelShape, Pack};
+use gonpack::render::coords;
+use gonpack::{Limits, ModelShape, Pack};
 use gonpack_train::data::buckets;
 use gonpack_train::gon::{derive_latents, Trainer};
 use gonpack_train::{Siren, TrainConfig};

@@ -2,8 +2,8 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use gonpack::coords;
-use gonpack::io::SourceImage;
+use gonpack::pixels::SourceImage;
+use gonpack::render::coords;
 use rand::Rng;
 
 /// All images of one size.

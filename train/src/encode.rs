@@ -6,12 +6,12 @@ use crate::error::{Error, Result};
 use crate::gon::{derive_latents, refine_quantised_latents, train, TrainConfig, TrainReport};
 use crate::siren::Siren;
 use gonpack::consts::WEIGHTS_F16;
+use gonpack::format::model::DecoderWeights;
+use gonpack::format::patches::Geometry;
+use gonpack::format::quant::Quantiser;
 use gonpack::format::{is_plain_relative_path, ImageEntry, Pack};
-use gonpack::io::SourceImage;
-use gonpack::model::DecoderWeights;
-use gonpack::patches::Geometry;
+use gonpack::pixels::SourceImage;
 use gonpack::progress;
-use gonpack::quant::Quantiser;
 use tch::Device;
 
 /// Everything `encode` needs besides the images.
@@ -34,6 +34,20 @@ pub struct EncodeOptions {
 }
 
 impl EncodeOptions {
+    /// `encode`'s defaults (8 bits, [`DEFAULT_REFINE`], [`DEFAULT_QUANT_REFINE`], f16
+    /// weights, [`Geometry::DEFAULT`] patches, progress shown) with the training set-up `train`.
+    pub fn new(train: TrainConfig) -> Self {
+        EncodeOptions {
+            train,
+            bits: 8,
+            refine: DEFAULT_REFINE,
+            quant_refine: DEFAULT_QUANT_REFINE,
+            weight_format: WEIGHTS_F16,
+            quiet: false,
+            patches: Geometry::DEFAULT,
+        }
+    }
+
     /// Checks every option before any work ([`TrainConfig::validate`], the bits and the
     /// patch geometry), naming the `encode` option at fault.
     pub fn validate(&self) -> Result<()> {

@@ -11,8 +11,8 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 use crate::data::{jittered, Bucket};
 use crate::error::{Error, Result};
 use crate::siren::Siren;
-use gonpack::model::{ModelShape, Output};
-use gonpack::quant::Quantiser;
+use gonpack::format::model::{ModelShape, Output};
+use gonpack::format::quant::Quantiser;
 use rand::seq::index;
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -225,7 +225,7 @@ impl<'a> Trainer<'a> {
     pub fn new(buckets: &'a [Bucket], cfg: &TrainConfig) -> Result<Self> {
         cfg.validate()?;
         tch::manual_seed(cfg.seed as i64);
-        let siren = Siren::new(cfg.shape, cfg.device, mean_target(buckets), cfg.step_init);
+        let siren = Siren::new(cfg.shape, cfg.device, mean_target(buckets), cfg.step_init)?;
         let opt = nn::Adam::default().build(&siren.vs, cfg.lr)?;
         Ok(Trainer {
             buckets,
@@ -305,7 +305,7 @@ pub fn train(
                 eprintln!(
                     "step {:>6}: loss {mse:.5}, batch PSNR {:.2} dB, mean step size {:.4}, {:.1} steps/s",
                     step + 1,
-                    gonpack::metrics::psnr_from_mse(mse),
+                    gonpack::render::metrics::psnr_from_mse(mse),
                     trainer.siren.step().mean(Kind::Float).double_value(&[]),
                     (step + 1) as f64 / start.elapsed().as_secs_f64()
                 )
@@ -318,15 +318,15 @@ pub fn train(
         if step % 10 == 0 {
             bar.set_message(format!(
                 "PSNR {:.2} dB",
-                gonpack::metrics::psnr_from_mse(mse)
+                gonpack::render::metrics::psnr_from_mse(mse)
             ));
         }
     }
     let report = TrainReport {
         steps: cfg.steps,
         seconds: start.elapsed().as_secs_f64(),
-        final_psnr: gonpack::metrics::psnr_from_mse(tail_mse),
-        flat_psnr: gonpack::metrics::psnr_from_mse(flat_mse(buckets)),
+        final_psnr: gonpack::render::metrics::psnr_from_mse(tail_mse),
+        flat_psnr: gonpack::render::metrics::psnr_from_mse(flat_mse(buckets)),
     };
     Ok((trainer.siren, report))
 }
@@ -417,7 +417,7 @@ fn scatter_rows(z: &Tensor, members: &[usize], out: &mut [f32]) -> Result<()> {
 
 /// A [`Quantiser`]'s round trip as tensor operations: `lo + clamp(round((z - lo) / step), 0,
 /// 2^B - 1) * step`, per dimension, in f32 as the reader computes it; torch's `round` takes
-/// halves to even, as [`gonpack::quant::code`] does, so the codes are the stored ones
+/// halves to even, as [`gonpack::format::quant::code`] does, so the codes are the stored ones
 /// (tested).
 pub struct QuantGrid {
     lo: Tensor,
@@ -437,7 +437,7 @@ impl QuantGrid {
         }
     }
 
-    /// The codes of `z` ([`gonpack::quant::code`]), as floats.
+    /// The codes of `z` ([`gonpack::format::quant::code`]), as floats.
     pub fn codes(&self, z: &Tensor) -> Tensor {
         let safe = self.step.clamp_min(f64::from(f32::MIN_POSITIVE));
         let q = ((z - &self.lo) / safe).round().clamp(0.0, self.max_code);

@@ -1,8 +1,8 @@
 //! The SIREN decoder as tch tensors: forward pass and conversion to and from pack weights.
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::error::Result;
-use gonpack::model::{DecoderWeights, ModelShape, Output, SineLayer};
+use crate::error::{Error, Result};
+use gonpack::format::model::{DecoderWeights, ModelShape, Output, SineLayer};
 
 /// A SIREN whose latent enters every modulated layer as an additive shift `M_l z`.
 pub struct Siren {
@@ -17,38 +17,101 @@ pub struct Siren {
     log_step: Tensor,
 }
 
+/// One parameter tensor of the decoder.
+#[derive(Debug, Clone, Copy)]
+enum Param {
+    /// Weight of sine layer `l`.
+    Weight(usize),
+    /// Bias of sine layer `l`.
+    Bias(usize),
+    /// Latent modulation of sine layer `l`.
+    Modulation(usize),
+    /// Output layer weight.
+    OutWeight,
+    /// Output layer bias.
+    OutBias,
+    /// Log of the per-dimension encoder step sizes.
+    LogStep,
+}
+
 impl Siren {
     /// A freshly initialised decoder (SIREN initialisation; output bias `out_bias_init`;
     /// encoder step sizes `step_init`).
-    pub fn new(shape: ModelShape, device: Device, out_bias_init: f64, step_init: f64) -> Self {
+    pub fn new(
+        shape: ModelShape,
+        device: Device,
+        out_bias_init: f64,
+        step_init: f64,
+    ) -> Result<Self> {
+        let uni = |b: f64| nn::Init::Uniform { lo: -b, up: b };
+        let fan_in = |l: usize| shape.layer_input(l) as f64;
+        let h = shape.hidden as f64;
+        Self::build(shape, device, |vs, param, name, dims| {
+            let init = match param {
+                Param::Weight(0) => uni(1.0 / fan_in(0)),
+                Param::Weight(l) => uni((6.0 / fan_in(l)).sqrt() / f64::from(shape.w0_hidden)),
+                Param::Bias(l) => uni(1.0 / fan_in(l).sqrt() / 4.0),
+                // A latent with unit entries shifts each sine's phase by about one radian.
+                Param::Modulation(l) => {
+                    uni((3.0 / shape.latent_dim as f64).sqrt() / f64::from(shape.w0(l)))
+                }
+                Param::OutWeight => uni((6.0 / h).sqrt() / f64::from(shape.w0_hidden)),
+                Param::OutBias => nn::Init::Const(out_bias_init),
+                Param::LogStep => nn::Init::Const(step_init.ln()),
+            };
+            Ok(vs.root().var(name, dims, init))
+        })
+    }
+
+    /// A decoder holding exactly `w` (parameters do not require gradients).
+    pub fn from_weights(w: &DecoderWeights, device: Device) -> Result<Self> {
+        let log_step: Vec<f32> = w.step.iter().map(|a| a.ln()).collect();
+        Self::build(w.shape, device, |_, param, name, dims| {
+            let values = match param {
+                Param::Weight(l) => &w.layers[l].weight,
+                Param::Bias(l) => &w.layers[l].bias,
+                Param::Modulation(l) => w.layers[l]
+                    .modulation
+                    .as_ref()
+                    .ok_or_else(|| Error::usage(format!("decoder layer {l} has no {name}")))?,
+                Param::OutWeight => &w.out_weight,
+                Param::OutBias => &w.out_bias,
+                Param::LogStep => &log_step,
+            };
+            Ok(Tensor::f_from_slice(values)?
+                .f_reshape(dims)?
+                .f_to(device)?)
+        })
+    }
+
+    /// The decoder of `shape` with each parameter tensor made by `make(store, which, name,
+    /// dims)`: the one place that knows the parameters' names, shapes and order.
+    fn build(
+        shape: ModelShape,
+        device: Device,
+        mut make: impl FnMut(&nn::VarStore, Param, &str, &[i64]) -> Result<Tensor>,
+    ) -> Result<Self> {
         let vs = nn::VarStore::new(device);
-        let root = vs.root();
-        let (h, d) = (shape.hidden as i64, shape.latent_dim as i64);
+        let (h, d, c) = (
+            shape.hidden as i64,
+            shape.latent_dim as i64,
+            shape.channels as i64,
+        );
         let mut weight = Vec::new();
         let mut bias = Vec::new();
         let mut modulation = Vec::new();
         for l in 0..shape.layers {
-            let fan_in = shape.layer_input(l) as f64;
-            let bound = if l == 0 {
-                1.0 / fan_in
-            } else {
-                (6.0 / fan_in).sqrt() / f64::from(shape.w0_hidden)
-            };
-            let uni = |b: f64| nn::Init::Uniform { lo: -b, up: b };
-            weight.push(root.var(&format!("w{l}"), &[h, fan_in as i64], uni(bound)));
-            bias.push(root.var(&format!("b{l}"), &[h], uni(1.0 / fan_in.sqrt() / 4.0)));
+            let fan_in = shape.layer_input(l) as i64;
+            weight.push(make(&vs, Param::Weight(l), &format!("w{l}"), &[h, fan_in])?);
+            bias.push(make(&vs, Param::Bias(l), &format!("b{l}"), &[h])?);
             if l < shape.modulated {
-                // A latent with unit entries shifts each sine's phase by about one radian.
-                let mb = (3.0 / shape.latent_dim as f64).sqrt() / f64::from(shape.w0(l));
-                modulation.push(root.var(&format!("m{l}"), &[h, d], uni(mb)));
+                modulation.push(make(&vs, Param::Modulation(l), &format!("m{l}"), &[h, d])?);
             }
         }
-        let c = shape.channels as i64;
-        let ob = (6.0 / h as f64).sqrt() / f64::from(shape.w0_hidden);
-        let out_weight = root.var("wo", &[c, h], nn::Init::Uniform { lo: -ob, up: ob });
-        let out_bias = root.var("bo", &[c], nn::Init::Const(out_bias_init));
-        let log_step = root.var("log_step", &[d], nn::Init::Const(step_init.ln()));
-        Siren {
+        let out_weight = make(&vs, Param::OutWeight, "wo", &[c, h])?;
+        let out_bias = make(&vs, Param::OutBias, "bo", &[c])?;
+        let log_step = make(&vs, Param::LogStep, "log_step", &[d])?;
+        Ok(Siren {
             vs,
             shape,
             weight,
@@ -57,36 +120,6 @@ impl Siren {
             out_weight,
             out_bias,
             log_step,
-        }
-    }
-
-    /// A decoder holding exactly `w` (parameters do not require gradients).
-    pub fn from_weights(w: &DecoderWeights, device: Device) -> Result<Self> {
-        let s = w.shape;
-        let t = |v: &[f32], dims: &[i64]| -> Result<Tensor> {
-            Ok(Tensor::f_from_slice(v)?.f_reshape(dims)?.f_to(device)?)
-        };
-        let (h, d, c) = (s.hidden as i64, s.latent_dim as i64, s.channels as i64);
-        let mut weight = Vec::new();
-        let mut bias = Vec::new();
-        let mut modulation = Vec::new();
-        for (l, layer) in w.layers.iter().enumerate() {
-            weight.push(t(&layer.weight, &[h, s.layer_input(l) as i64])?);
-            bias.push(t(&layer.bias, &[h])?);
-            if let Some(m) = &layer.modulation {
-                modulation.push(t(m, &[h, d])?);
-            }
-        }
-        let step: Vec<f32> = w.step.iter().map(|a| a.ln()).collect();
-        Ok(Siren {
-            vs: nn::VarStore::new(device),
-            shape: s,
-            weight,
-            bias,
-            modulation,
-            out_weight: t(&w.out_weight, &[c, h])?,
-            out_bias: t(&w.out_bias, &[c])?,
-            log_step: t(&step, &[d])?,
         })
     }
 

@@ -2,10 +2,11 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use gonpack::io::SourceImage;
-use gonpack::metrics::{pack_psnr, psnr_u8};
+use gonpack::pixels::SourceImage;
+use gonpack::render::coords;
+use gonpack::render::metrics::{pack_psnr, psnr_u8};
 use gonpack::render::{to_u8, Renderer};
-use gonpack::{consts, coords, ModelShape, Output};
+use gonpack::{ModelShape, Output};
 use gonpack_train::data::{buckets, jittered};
 use gonpack_train::gon::derive_latents;
 use gonpack_train::{
@@ -19,7 +20,10 @@ use tch::{Device, Tensor};
 
 fn options(steps: usize) -> EncodeOptions {
     EncodeOptions {
-        train: TrainConfig {
+        refine: 0,
+        quant_refine: 0,
+        quiet: true,
+        ..EncodeOptions::new(TrainConfig {
             shape: ModelShape {
                 channels: 1,
                 latent_dim: 16,
@@ -41,16 +45,7 @@ fn options(steps: usize) -> EncodeOptions {
             seed: 7,
             device: Device::Cpu,
             log_every: 0,
-        },
-        bits: 8,
-        refine: 0,
-        quant_refine: 0,
-        weight_format: consts::WEIGHTS_F16,
-        quiet: true,
-        patches: gonpack::patches::Geometry {
-            patch: consts::DEFAULT_PATCH,
-            overlap: consts::DEFAULT_OVERLAP,
-        },
+        })
     }
 }
 
@@ -465,7 +460,9 @@ fn patch_borders_are_as_good_as_patch_interiors() {
                 }
             }
         }
-        let psnr = |(se, n): (f64, usize)| gonpack::metrics::psnr_from_mse(se / n as f64 / 65025.0);
+        let psnr = |(se, n): (f64, usize)| {
+            gonpack::render::metrics::psnr_from_mse(se / n as f64 / 65025.0)
+        };
         let (b, i) = (psnr(band), psnr(inner));
         let flat = common::flat_psnr(std::slice::from_ref(&img));
         eprintln!("scale {scale}: border band {b:.2} dB, interiors {i:.2} dB, flat {flat:.2} dB");
@@ -487,7 +484,7 @@ fn adding_to_a_patched_pack_keeps_old_patches() {
     let images = common::corpus_images("cifar", 10);
     let (base, new) = images.split_at(8);
     let mut opts = options(120);
-    opts.patches = gonpack::patches::Geometry {
+    opts.patches = gonpack::format::patches::Geometry {
         patch: 16,
         overlap: 2,
     };

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use gonpack::io::{read_folder, SourceImage};
-use gonpack::patches::Geometry;
+use gonpack::format::patches::Geometry;
+use gonpack::io::read_folder;
+use gonpack::pixels::SourceImage;
 use gonpack_bench::baselines::{standard, Avif};
 use gonpack_bench::gonpack_codec::{train_options, GonpackCodec, BITS, REFINES};
 use gonpack_bench::super_resolution::SuperResolution;

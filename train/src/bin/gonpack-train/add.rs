@@ -38,7 +38,7 @@ pub fn run(a: AddArgs) -> Result<()> {
     let _lock = gonpack::io::lock_pack(&a.pack)?
         .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
     let pending = PendingFile::replacing(&a.pack)?;
-    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let images = gonpack_cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
     let report =
         train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;
@@ -57,8 +57,8 @@ pub fn run(a: AddArgs) -> Result<()> {
         ShownPath(&a.pack),
         pack.len()
     );
-    o += &gonpack::cli::size_lines(&sizes, pixels);
-    o += &gonpack::cli::quality_line(&pack, &images)?.replace("quality ", "new     ");
+    o += &gonpack_cli::size_lines(&sizes, pixels);
+    o += &gonpack_cli::quality_line(&pack, &images)?.replace("quality ", "new     ");
     if report.clamped > 0 {
         o += &format!(
             "  note     {} of {} new latent values fell outside the pack's quantisation ranges and were clamped\n",
@@ -67,5 +67,5 @@ pub fn run(a: AddArgs) -> Result<()> {
         );
     }
     o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
-    gonpack::cli::emit(&o).map_err(Into::into)
+    gonpack_cli::emit(&o).map_err(Into::into)
 }

@@ -4,8 +4,9 @@ use std::time::Instant;
 
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
-use gonpack::io::{PendingFile, SourceImage};
-use gonpack::patches::Geometry;
+use gonpack::format::patches::Geometry;
+use gonpack::io::PendingFile;
+use gonpack::pixels::SourceImage;
 use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, SizeBreakdown};
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
@@ -134,9 +135,9 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     let output = a
         .output
         .clone()
-        .unwrap_or_else(|| gonpack::cli::sibling(&a.dir, ".gonpack"));
+        .unwrap_or_else(|| gonpack_cli::sibling(&a.dir, ".gonpack"));
     let pending = PendingFile::replacing(&output)?;
-    let images = gonpack::cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let images = gonpack_cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
@@ -149,7 +150,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             ShownPath(base_path(&a))
         );
         let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
-        return gonpack::cli::emit(&text).map_err(Into::into);
+        return gonpack_cli::emit(&text).map_err(Into::into);
     }
     if a.steps.is_none() {
         let latents = images
@@ -176,7 +177,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         rep.latent_seconds
     );
     let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
-    gonpack::cli::emit(&text).map_err(Into::into)
+    gonpack_cli::emit(&text).map_err(Into::into)
 }
 
 fn base_path(a: &EncodeArgs) -> &Path {
@@ -261,8 +262,8 @@ fn summary(
         ShownPath(&a.dir),
         ShownPath(output)
     );
-    o += &gonpack::cli::size_lines(sizes, pixels);
-    o += &gonpack::cli::quality_line(pack, images)?;
+    o += &gonpack_cli::size_lines(sizes, pixels);
+    o += &gonpack_cli::quality_line(pack, images)?;
     o += timing;
     Ok(o)
 }

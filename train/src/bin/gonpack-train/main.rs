@@ -9,7 +9,7 @@ mod latent_args;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use gonpack::cli::{self, ReadCommand};
+use gonpack_cli::{self as cli, ReadCommand};
 
 /// gonpack-train: trains gonpack decoders and encodes images (libtorch); reads packs like gonpack.
 #[derive(Debug, Parser)]

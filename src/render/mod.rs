@@ -6,12 +6,26 @@
 //! caller's buffer. Blocks run in parallel on all cores (rayon). The element-wise passes are
 //! compiled twice, for the baseline CPU and for AVX-512/AVX2 with FMA, and picked at run
 //! time. Memory is a few hundred KiB of scratch per thread, whatever the output size.
+pub mod coords;
+pub mod latent_space;
+pub mod metrics;
+
 use rayon::prelude::*;
 
-use crate::coords;
 use crate::error::{Error, Result};
-use crate::model::{DecoderWeights, Output, SineLayer};
-use crate::patches::Geometry;
+use crate::format::model::{DecoderWeights, Output, SineLayer};
+use crate::format::patches::Geometry;
+
+/// Bytes of an 8-bit `width x height` render with `channels` channels, if that fits in memory
+/// (in `usize` and `isize`): the one size check of every render buffer.
+pub fn buffer_len(width: u32, height: u32, channels: u8) -> Option<usize> {
+    let n = u64::from(width)
+        .checked_mul(u64::from(height))?
+        .checked_mul(u64::from(channels))?;
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| isize::try_from(n).is_ok())
+}
 
 /// Pixels evaluated together in one block (one GEMM per layer), for decoders up to
 /// [`BLOCK_FLOATS`]` / BLOCK` wide; wider ones use smaller blocks.
@@ -126,10 +140,7 @@ impl Renderer {
                 self.channels
             )));
         }
-        let need = (width as usize)
-            .checked_mul(height as usize)
-            .and_then(|p| p.checked_mul(oc));
-        if need != Some(buf.len()) {
+        if buffer_len(width, height, out_channels) != Some(buf.len()) {
             return Err(Error::Usage(format!(
                 "buffer of {} bytes for a {width}x{height} render with {oc} channels",
                 buf.len()
@@ -272,10 +283,9 @@ impl Renderer {
 
     /// Renders latent `z` at `width x height` into a new buffer (see [`Self::render_into`]).
     pub fn render(&self, z: &[f32], width: u32, height: u32, out_channels: u8) -> Result<Vec<u8>> {
-        let len = (width as usize)
-            .checked_mul(height as usize)
-            .and_then(|p| p.checked_mul(usize::from(out_channels)))
-            .ok_or_else(|| Error::Limits(format!("{width}x{height} render overflows")))?;
+        let len = buffer_len(width, height, out_channels).ok_or_else(|| {
+            Error::Limits(format!("a {width}x{height} render does not fit in memory"))
+        })?;
         let mut buf = vec![0u8; len];
         self.render_into(z, width, height, out_channels, &mut buf)?;
         Ok(buf)

@@ -24,7 +24,7 @@ pub fn psnr_from_mse(mse: f64) -> f64 {
 /// pure-Rust renderer decodes it at the original's size.
 pub fn pack_psnr(
     pack: &crate::Pack,
-    originals: &[crate::io::SourceImage],
+    originals: &[crate::pixels::SourceImage],
 ) -> crate::Result<Vec<f64>> {
     use rayon::prelude::*;
     let renderer = crate::render::Renderer::new(&pack.decoder);

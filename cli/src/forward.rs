@@ -5,7 +5,7 @@ use std::process::Command;
 
 use clap::Args;
 
-use crate::{Error, Result};
+use gonpack::{Error, Result};
 
 /// The program that trains and encodes, looked for next to `gonpack`, then on `PATH`.
 pub const TRAIN_PROGRAM: &str = "gonpack-train";

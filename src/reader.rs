@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use byteorder::{ByteOrder, LittleEndian as LE};
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use super::section::{tag_name, SectionEntry};
-use super::{index, Header, ImageEntry, Pack, SizeBreakdown};
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::limits::Limits;
-use crate::model::{DecoderWeights, ModelShape};
-use crate::quant::Quantiser;
+use crate::format::limits::Limits;
+use crate::format::model::{DecoderWeights, ModelShape};
+use crate::format::quant::Quantiser;
+use crate::format::section::{tag_name, SectionEntry};
+use crate::format::{index, Header, ImageEntry, Pack, SizeBreakdown};
 use crate::render::Renderer;
 
 /// Section tags in the order [`Reader`] keeps them.
@@ -273,19 +273,15 @@ impl<R: Read + Seek> Reader<R> {
     /// the render against the limits (pixels and work).
     pub fn buffer_len(&mut self, i: usize, width: u32, height: u32) -> Result<usize> {
         let e = self.entry(i)?.clone();
-        let pixels = self.limits.check_render(width, height)?;
+        self.limits.check_render(width, height)?;
         let source = (e.width, e.height);
         let patches = self.header.patches;
         let points = patches.points(source, (width, height));
         let work = self.shape().work(points, patches.units(e.width, e.height));
         self.limits.check_render_work(work)?;
-        pixels
-            .checked_mul(u64::from(e.channels))
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| isize::try_from(n).is_ok())
-            .ok_or_else(|| {
-                Error::Limits(format!("a {width}x{height} render does not fit in memory"))
-            })
+        crate::render::buffer_len(width, height, e.channels).ok_or_else(|| {
+            Error::Limits(format!("a {width}x{height} render does not fit in memory"))
+        })
     }
 
     /// Renders image `i` at `width x height` into `buf`: row-major 8-bit samples with the
@@ -314,7 +310,7 @@ impl<R: Read + Seek> Reader<R> {
 
     /// Renders image `i` at `width x height` as an 8-bit grey or RGB image.
     pub fn render(&mut self, i: usize, width: u32, height: u32) -> Result<DynamicImage> {
-        let mut buf = crate::limits::zeroed(self.buffer_len(i, width, height)?)?;
+        let mut buf = crate::format::limits::zeroed(self.buffer_len(i, width, height)?)?;
         self.render_into(i, width, height, &mut buf)?;
         let image = if self.entry(i)?.channels == 1 {
             GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8)
@@ -529,4 +525,20 @@ fn parse_codes(header: &Header, raw: &[u8], max: u16) -> Result<Vec<u16>> {
         codes[(k % n) * d + k / n] = q;
     }
     Ok(codes)
+}
+
+/// Reading whole packs: defined here, with the reader they use, rather than with the
+/// container's structs below it.
+impl Pack {
+    /// Parses and validates a whole pack held in memory.
+    pub fn from_bytes(data: &[u8], limits: &Limits) -> Result<Self> {
+        Reader::from_slice(data, *limits)?.into_pack()
+    }
+
+    /// Reads a whole pack file with the given limits; errors name the file.
+    pub fn read(path: &Path, limits: &Limits) -> Result<(Self, SizeBreakdown)> {
+        let reader = Reader::open(path, *limits)?;
+        let sizes = reader.sizes();
+        Ok((reader.into_pack()?, sizes))
+    }
 }

@@ -1,6 +1,6 @@
 //! The reading commands of the `gonpack` binary on the committed test pack: extract,
 //! interpolate, sample, compare. Needs no libtorch.
-#![cfg(feature = "cli")]
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -134,7 +134,7 @@ fn compare_sheet_reports_the_psnr_of_each_image() {
     let originals = common::corpus_images("mnist", 1);
     let mut reader = Reader::open(common::small_pack_path(), Limits::default()).unwrap();
     let decoded = reader.render(0, 28, 28).unwrap();
-    let psnr = gonpack::metrics::psnr_u8(decoded.as_bytes(), &originals[0].pixels);
+    let psnr = gonpack::render::metrics::psnr_u8(decoded.as_bytes(), &originals[0].pixels);
     assert!(
         log.contains(&format!("{psnr:6.2} dB  00000_5.png")),
         "{psnr:.2} not in {log}"
@@ -154,7 +154,7 @@ fn compare_sheet_reports_the_psnr_of_each_image() {
 fn encode_and_add_run_gonpack_train() {
     let run = |program: &str, args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_gonpack"))
-            .env(gonpack::cli::TRAIN_PROGRAM_ENV, program)
+            .env(gonpack_cli::TRAIN_PROGRAM_ENV, program)
             .args(args)
             .output()
             .expect("run gonpack")

@@ -1,7 +1,7 @@
 //! Lose nothing, trust nothing: what the reading commands and the reader do with packs and
 //! requests that would lose data, write where they must not, print hostile text, or ask
 //! for absurd work. Needs no libtorch.
-#![cfg(feature = "cli")]
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;

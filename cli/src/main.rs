@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use gonpack::cli::{self, Forwarded, ReadCommand};
+use gonpack_cli::{self as cli, Forwarded, ReadCommand};
 
 /// gonpack: a folder of images as one shared neural decoder plus a short latent per image.
 #[derive(Debug, Parser)]

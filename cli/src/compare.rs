@@ -1,10 +1,10 @@
 //! `gonpack compare`.
 use std::path::PathBuf;
 
-use crate::metrics::psnr_u8;
-use crate::sheet::{Canvas, GLYPH};
-use crate::{Error, Reader, Result};
 use clap::Args;
+use gonpack::render::metrics::psnr_u8;
+use gonpack::sheet::{Canvas, GLYPH};
+use gonpack::{Error, Reader, Result};
 
 use super::interpolate::GAP;
 
@@ -57,8 +57,8 @@ pub fn run(a: CompareArgs) -> Result<()> {
     if rows.is_empty() {
         return Err(Error::Usage(format!(
             "no image of {} is in {}",
-            crate::text::ShownPath(&a.dir),
-            crate::text::ShownPath(&a.pack)
+            gonpack::text::ShownPath(&a.dir),
+            gonpack::text::ShownPath(&a.pack)
         )));
     }
     let z = a.zoom;
@@ -95,7 +95,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
             FONT,
             black,
         );
-        table += &format!("  {psnr:6.2} dB  {}\n", crate::text::shown(&img.name));
+        table += &format!("  {psnr:6.2} dB  {}\n", gonpack::text::shown(&img.name));
         y += h * z + GAP;
     }
     let output = super::save_picture(&sheet, &a.output, &a.pack, "-compare.png")?;
@@ -103,6 +103,6 @@ pub fn run(a: CompareArgs) -> Result<()> {
         "{} images (original | decoded | decoded at {z}x), mean PSNR {:.2} dB -> {}\n{table}",
         rows.len(),
         sum / rows.len() as f64,
-        crate::text::ShownPath(&output)
+        gonpack::text::ShownPath(&output)
     ))
 }

@@ -21,9 +21,10 @@ use clap::Subcommand;
 
 pub use forward::{forward, Forwarded, TRAIN_PROGRAM, TRAIN_PROGRAM_ENV};
 
-use crate::io::{self, SourceImage};
-use crate::text::{shown, ShownPath};
-use crate::{Error, Result, SizeBreakdown};
+use gonpack::io;
+use gonpack::pixels::SourceImage;
+use gonpack::text::{shown, ShownPath};
+use gonpack::{Error, Result, SizeBreakdown};
 
 /// The commands that read packs; they need no libtorch.
 #[derive(Debug, Subcommand)]
@@ -123,8 +124,8 @@ pub fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<So
 
 /// `  quality  mean PSNR …, worst … (name)` for `images` as the pure-Rust renderer decodes
 /// them from `pack` (same order as its index).
-pub fn quality_line(pack: &crate::Pack, images: &[SourceImage]) -> Result<String> {
-    let psnr = crate::metrics::pack_psnr(pack, images)?;
+pub fn quality_line(pack: &gonpack::Pack, images: &[SourceImage]) -> Result<String> {
+    let psnr = gonpack::render::metrics::pack_psnr(pack, images)?;
     let mean = psnr.iter().sum::<f64>() / psnr.len().max(1) as f64;
     let (worst_i, worst) = psnr
         .iter()
@@ -141,7 +142,7 @@ pub fn quality_line(pack: &crate::Pack, images: &[SourceImage]) -> Result<String
 /// Saves a picture made from `pack` to `output`, by default next to the pack with `suffix`;
 /// returns where it went.
 fn save_picture(
-    picture: &crate::sheet::Canvas,
+    picture: &gonpack::sheet::Canvas,
     output: &Option<PathBuf>,
     pack: &Path,
     suffix: &str,
@@ -171,7 +172,7 @@ pub fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(crate::Error::io("write to", "standard output", e))
+            Err(gonpack::Error::io("write to", "standard output", e))
         }
         _ => Ok(()),
     }

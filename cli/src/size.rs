@@ -1,6 +1,6 @@
 //! Output-size options shared by the commands that render: `--scale`, `--size`, `--max-pixels`.
-use crate::{Error, Limits, Result};
 use clap::Args;
+use gonpack::{Error, Limits, Result};
 
 /// How large to render.
 #[derive(Debug, Clone, Args)]
@@ -90,7 +90,7 @@ impl SizeArgs {
                     if out > f64::from(u32::MAX) {
                         return Err(Error::Limits(format!(
                             "{}: --scale {f:.3e} gives a side over 2^32 pixels",
-                            crate::text::shown(name)
+                            gonpack::text::shown(name)
                         )));
                     }
                     Ok(out as u32)
@@ -101,7 +101,7 @@ impl SizeArgs {
         self.limits().check_render(w, h).map_err(|err| match err {
             Error::Limits(m) => Error::Limits(format!(
                 "{}: {m} (raise it with --max-pixels)",
-                crate::text::shown(name)
+                gonpack::text::shown(name)
             )),
             other => other,
         })?;

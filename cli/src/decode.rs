@@ -3,9 +3,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::text::ShownPath;
-use crate::{io, progress, Error, Reader, Result};
 use clap::Args;
+use gonpack::text::ShownPath;
+use gonpack::{io, progress, Error, Reader, Result};
 use rayon::prelude::*;
 
 /// Arguments of `decode`.
@@ -73,7 +73,7 @@ pub fn run(a: DecodeArgs) -> Result<()> {
     let renderer = reader.renderer()?;
     let bar = progress::bar(work.len() as u64, "decoding", a.quiet);
     work.par_iter().try_for_each(|(z, e, w, h, len, path)| {
-        let mut pixels = crate::limits::zeroed(*len)?;
+        let mut pixels = gonpack::format::limits::zeroed(*len)?;
         let source = (e.width, e.height);
         renderer.render_image(patches, z, source, (*w, *h), e.channels, &mut pixels)?;
         io::write_png(path, *w, *h, e.channels, &pixels)?;

@@ -2,9 +2,9 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::text::{shown, ShownPath};
-use crate::{Output, Reader, Result};
 use clap::Args;
+use gonpack::text::{shown, ShownPath};
+use gonpack::{Output, Reader, Result};
 
 /// Arguments of `info`.
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
     let mut reader = Reader::open(&a.pack, a.limits.limits())?;
     let (header, sizes) = (*reader.header(), reader.sizes());
     let s = &header.shape;
-    let weights = if header.weight_format == crate::consts::WEIGHTS_F16 {
+    let weights = if header.weight_format == gonpack::consts::WEIGHTS_F16 {
         "f16"
     } else {
         "f32"

@@ -7,7 +7,7 @@
 //! render call, per pixel) and relative to the file's size (per pack). The defaults lie far
 //! above what real packs reach (see each field) and far below what such crafted packs ask.
 use crate::error::{Error, Result};
-use crate::model::ModelShape;
+use crate::format::model::ModelShape;
 
 /// Upper bounds a reader enforces before allocating or computing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! `gonpack extract`.
 use std::path::PathBuf;
 
-use crate::text::{shown, ShownPath};
-use crate::{io, Reader, Result};
 use clap::Args;
+use gonpack::text::{shown, ShownPath};
+use gonpack::{io, Reader, Result};
 
 /// Arguments of `extract`.
 #[derive(Debug, Args)]
@@ -31,7 +31,7 @@ pub fn run(a: ExtractArgs) -> Result<()> {
         PathBuf::from(name.rsplit('/').next().unwrap_or(&name))
     });
     let pending = io::PendingFile::replacing(&output)?;
-    let mut pixels = crate::limits::zeroed(len)?;
+    let mut pixels = gonpack::format::limits::zeroed(len)?;
     reader.render_into(i, w, h, &mut pixels)?;
     pending.commit(&io::encode_png(w, h, e.channels, &pixels)?)?;
     super::emit(&format!(

@@ -6,7 +6,8 @@
 //! replicated past the image border), mapped to `[-1, 1]²` exactly as a whole image of that
 //! size. Decoding blends the patches that cover a point with weights that ramp linearly
 //! across the `2O`-pixel band around each core border and sum to one, so borders have no seam.
-use crate::io::SourceImage;
+use crate::consts::{DEFAULT_OVERLAP, DEFAULT_PATCH};
+use crate::pixels::SourceImage;
 
 /// Patch size and overlap; `patch == 0` means every image is stored whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,6 +23,12 @@ impl Geometry {
     pub const WHOLE: Geometry = Geometry {
         patch: 0,
         overlap: 0,
+    };
+
+    /// `encode`'s default: cores of [`DEFAULT_PATCH`] with margins of [`DEFAULT_OVERLAP`].
+    pub const DEFAULT: Geometry = Geometry {
+        patch: DEFAULT_PATCH,
+        overlap: DEFAULT_OVERLAP,
     };
 
     /// Whether the format can store this geometry: both 0 (no patches), or a core of at most

@@ -1,10 +1,10 @@
 //! `gonpack interpolate`.
 use std::path::PathBuf;
 
-use crate::latent_space::slerp;
-use crate::sheet::Canvas;
-use crate::{Error, Reader, Result};
 use clap::Args;
+use gonpack::render::latent_space::slerp;
+use gonpack::sheet::Canvas;
+use gonpack::{Error, Reader, Result};
 
 /// Arguments of `interpolate`.
 #[derive(Debug, Args)]
@@ -52,7 +52,8 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
     let mut strip = Canvas::new(strip_w, u64::from(h), 255, &limits)?;
     for k in 0..a.steps {
         let z = slerp(&za, &zb, k as f32 / (a.steps - 1) as f32);
-        let mut frame = crate::limits::zeroed(w as usize * h as usize * usize::from(channels))?;
+        let mut frame =
+            gonpack::format::limits::zeroed(w as usize * h as usize * usize::from(channels))?;
         renderer.render_image(
             patches,
             &z,
@@ -67,8 +68,8 @@ pub fn run(a: InterpolateArgs) -> Result<()> {
     super::emit(&format!(
         "{} frames of {w}x{h} from {} to {} -> {}\n",
         a.steps,
-        crate::text::shown(&ea.name),
-        crate::text::shown(&eb.name),
-        crate::text::ShownPath(&output)
+        gonpack::text::shown(&ea.name),
+        gonpack::text::shown(&eb.name),
+        gonpack::text::ShownPath(&output)
     ))
 }

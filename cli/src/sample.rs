@@ -2,10 +2,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::latent_space::Gaussian;
-use crate::sheet::Canvas;
-use crate::{Error, Reader, Result};
 use clap::Args;
+use gonpack::render::latent_space::Gaussian;
+use gonpack::sheet::Canvas;
+use gonpack::{Error, Reader, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -93,6 +93,6 @@ pub fn run(a: SampleArgs) -> Result<()> {
         "{} samples of {w}x{h} from a Gaussian fitted to {} latents -> {}\n",
         a.n,
         fitted,
-        crate::text::ShownPath(&output)
+        gonpack::text::ShownPath(&output)
     ))
 }
