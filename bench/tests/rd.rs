@@ -162,7 +162,7 @@ fn the_readme_tables_and_plots_are_those_of_the_committed_results() {
     );
     assert!(
         out.status.success(),
-        "run `cargo run -p gonpack-bench --bin rd-report`: {}",
+        "run `cargo run --release -p gonpack-bench --bin rd-report`: {}",
         text(&out)
     );
     assert!(

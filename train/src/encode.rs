@@ -118,7 +118,9 @@ pub enum Quantise<'a> {
 /// 27.90 and 27.94 dB at the same rate.
 pub const DEFAULT_QUANT_REFINE: usize = 10;
 
-/// Trains a decoder on `images` and returns the pack holding them all.
+/// Trains a decoder on `images` and returns the pack holding them all. The pipeline, in
+/// order: read (images to units to tensors, [`crate::data`]), train ([`crate::gon::train`]),
+/// derive, quantise and refine the latents ([`latents_for`]), assemble the pack ([`assemble`]).
 pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, EncodeReport)> {
     opts.validate()?;
     check_names(images, &[])?;
@@ -128,6 +130,7 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     } else {
         3
     };
+    // Read: whole images or patches, as tensors grouped by size.
     let units = all_units(images, opts.patches);
     let data = buckets(
         &units,
@@ -136,6 +139,7 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
         cfg.device,
     )?;
 
+    // Train the decoder, then store its weights at the pack's precision.
     let bar = progress::bar(cfg.steps as u64, "training", opts.quiet);
     let (siren, train_report) = train(&data, &cfg, &bar)?;
     bar.finish_and_clear();
@@ -144,6 +148,7 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     if opts.weight_format == WEIGHTS_F16 {
         weights = weights.rounded_to_f16();
     }
+    // Derive, quantise and refine the latents against the stored (rounded) weights.
     let start = Instant::now();
     let latent_opts = LatentOptions {
         refine: opts.refine,
@@ -153,6 +158,7 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
         quiet: opts.quiet,
     };
     let (latents, quant) = latents_for(&weights, &units, Quantise::Fit(opts.bits), &latent_opts)?;
+    // Assemble.
     let pack = assemble(
         weights,
         opts.weight_format,
