@@ -48,8 +48,8 @@ impl Canvas {
             u32::try_from(width).map_err(|_| too_big())?,
             u32::try_from(height).map_err(|_| too_big())?,
         );
-        let pixels = limits.check_render(w, h)?;
-        let len = usize::try_from(pixels * 3).map_err(|_| too_big())?;
+        limits.check_render(w, h)?;
+        let len = crate::render::buffer_len(w, h, 3).ok_or_else(too_big)?;
         let mut rgb = crate::format::limits::zeroed(len)?;
         rgb.fill(background);
         Ok(Canvas {

@@ -133,19 +133,8 @@ impl Renderer {
         out_channels: u8,
         buf: &mut [u8],
     ) -> Result<()> {
+        self.check_output(width, height, out_channels, buf.len())?;
         let oc = usize::from(out_channels);
-        if oc != self.channels && oc != 1 {
-            return Err(Error::Usage(format!(
-                "cannot render {oc} channels from a {}-channel decoder",
-                self.channels
-            )));
-        }
-        if buffer_len(width, height, out_channels) != Some(buf.len()) {
-            return Err(Error::Usage(format!(
-                "buffer of {} bytes for a {width}x{height} render with {oc} channels",
-                buf.len()
-            )));
-        }
         let shifts = self.shifts(z)?;
         let c = self.channels;
         let block = self.block();
@@ -196,15 +185,8 @@ impl Renderer {
                 latents.len()
             )));
         }
+        self.check_output(out.0, out.1, out_channels, buf.len())?;
         let (w, c, oc) = (out.0 as usize, self.channels, usize::from(out_channels));
-        if (oc != c && oc != 1) || Some(buf.len()) != w.checked_mul(out.1 as usize * oc) {
-            return Err(Error::Usage(format!(
-                "buffer of {} bytes for a {}x{} render with {oc} channels",
-                buf.len(),
-                out.0,
-                out.1
-            )));
-        }
         let scale_x = f64::from(source.0) / f64::from(out.0);
         let scale_y = f64::from(source.1) / f64::from(out.1);
         let (t, o) = (f64::from(patches.patch), f64::from(patches.overlap));
@@ -277,6 +259,24 @@ impl Renderer {
             }
             acc.drain(..finished * (c + 1));
             band_lo = done;
+        }
+        Ok(())
+    }
+
+    /// An error unless this decoder can render `out_channels` (its own count, or 1) into a
+    /// buffer of `len` bytes at `width x height`.
+    fn check_output(&self, width: u32, height: u32, out_channels: u8, len: usize) -> Result<()> {
+        let oc = usize::from(out_channels);
+        if oc != self.channels && oc != 1 {
+            return Err(Error::Usage(format!(
+                "cannot render {oc} channels from a {}-channel decoder",
+                self.channels
+            )));
+        }
+        if buffer_len(width, height, out_channels) != Some(len) {
+            return Err(Error::Usage(format!(
+                "buffer of {len} bytes for a {width}x{height} render with {oc} channels"
+            )));
         }
         Ok(())
     }
