@@ -257,12 +257,8 @@ fn colour(codec: &str) -> &'static str {
 pub fn svg(run: &Run, title: &str) -> Option<String> {
     let mut lines = Vec::new();
     for (with_decoder, name, dash) in [
-        (
-            false,
-            "gonpack: latents and index (the decoder is shared)",
-            "",
-        ),
-        (true, "gonpack: decoder included", "7,4"),
+        (false, "gonpack, latents and index", ""),
+        (true, "gonpack, decoder included", "7,4"),
     ] {
         let rate = |r: &Record| {
             if with_decoder {
@@ -277,7 +273,7 @@ pub fn svg(run: &Run, title: &str) -> Option<String> {
             .collect();
         if !points.is_empty() {
             lines.push(Line {
-                name: format!("{name}, best configuration at each rate"),
+                name: name.to_string(),
                 colour: colour("gonpack"),
                 dash,
                 width: 2.5,
@@ -313,6 +309,7 @@ pub fn svg(run: &Run, title: &str) -> Option<String> {
         let step = tick_step(m, 5.0);
         (m / step).ceil() * step
     };
+    lines.retain(|l| l.points.iter().any(|p| p.0 <= x_max));
     let visible = lines
         .iter()
         .flat_map(|l| l.points.iter())
@@ -326,16 +323,24 @@ pub fn svg(run: &Run, title: &str) -> Option<String> {
         (lo / y_step).floor() * y_step,
         (hi / y_step).ceil() * y_step,
     );
-    let (pw, ph, left, top, legend) = (560.0, 360.0, 60.0, 40.0, 430.0);
+    let title_lines = wrap(title, 90);
+    let (pw, ph, left, legend) = (560.0, 360.0, 60.0, 300.0);
+    let top = 24.0 + 18.0 * title_lines.len() as f64;
     let px = |b: f64| left + b / x_max * pw;
     let py = |p: f64| top + ph - (p - y_lo) / (y_hi - y_lo) * ph;
     let mut s = format!(
-        "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-family='sans-serif' font-size='13'>\n<rect width='100%' height='100%' fill='white'/>\n<defs><clipPath id='plot'><rect x='{left}' y='{top}' width='{pw}' height='{ph}'/></clipPath></defs>\n<text x='{}' y='24' text-anchor='middle' font-size='15' font-weight='bold'>{}</text>\n",
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-family='sans-serif' font-size='13'>\n<rect width='100%' height='100%' fill='white'/>\n<defs><clipPath id='plot'><rect x='{left}' y='{top}' width='{pw}' height='{ph}'/></clipPath></defs>\n\n",
         left + pw + legend,
         top + ph + 60.0,
-        left + pw / 2.0,
-        xml(title)
     );
+    for (k, line) in title_lines.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "<text x='10' y='{}' font-size='14' font-weight='bold'>{}</text>",
+            20.0 + 18.0 * k as f64,
+            xml(line)
+        );
+    }
     let x_step = tick_step(x_max, 5.0);
     let mut x = 0.0;
     while x <= x_max + 1e-9 {
@@ -351,7 +356,7 @@ pub fn svg(run: &Run, title: &str) -> Option<String> {
         s,
         "<rect x='{left}' y='{top}' width='{pw}' height='{ph}' fill='none' stroke='#888'/>"
     );
-    let _ = writeln!(s, "<text x='{}' y='{}' text-anchor='middle'>bits per pixel</text><text x='16' y='{1}' transform='rotate(-90 16 {1})' text-anchor='middle'>mean PSNR (dB)</text>", left + pw / 2.0, top + ph + 42.0);
+    let _ = writeln!(s, "<text x='{}' y='{}' text-anchor='middle'>bits per pixel</text><text x='16' y='{2}' transform='rotate(-90 16 {2})' text-anchor='middle'>mean PSNR (dB)</text>", left + pw / 2.0, top + ph + 42.0, top + ph / 2.0);
     for (k, l) in lines.iter().enumerate() {
         let pts: Vec<String> = l
             .points
@@ -388,7 +393,39 @@ pub fn svg(run: &Run, title: &str) -> Option<String> {
             xml(&l.name)
         );
     }
+    let note_y = top + 10.0 + 22.0 * lines.len() as f64 + 8.0;
+    for (k, text) in [
+        "gonpack: upper hull of all its",
+        "configurations' points; dotted:",
+        "per image, solid: one mosaic",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = writeln!(
+            s,
+            "<text x='{}' y='{}' fill='#555' font-size='12'>{}</text>",
+            left + pw + 16.0,
+            note_y + 16.0 * k as f64,
+            xml(text)
+        );
+    }
     Some(s + "</svg>\n")
+}
+
+/// `text` broken at spaces into lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 /// A tick label without trailing zeros.

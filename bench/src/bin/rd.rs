@@ -119,6 +119,7 @@ fn folder(dir: &std::path::Path) -> Result<Vec<SourceImage>, BenchError> {
 
 fn run(a: &Args) -> Result<(), BenchError> {
     let started = Instant::now();
+    let commit = commit(); // of the tree this run starts from
     let latents: Vec<usize> = match a.latent.as_slice() {
         [none] if none == "none" => Vec::new(),
         list => list
@@ -223,7 +224,7 @@ fn run(a: &Args) -> Result<(), BenchError> {
         images: test.len(),
         pixels: set.pixels(),
         command: std::env::args().skip(1).collect::<Vec<_>>().join(" "),
-        commit: commit(),
+        commit,
         date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         seconds: started.elapsed().as_secs_f64(),
         records,
