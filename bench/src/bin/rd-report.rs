@@ -23,7 +23,7 @@ const END: &str = "<!-- rd-tables:end -->";
 #[derive(Parser)]
 #[command(name = "rd-report")]
 struct Args {
-    /// Folder of result files (`*.json`, read in name order).
+    /// Folder of result files (`*.json`, read in order of their names without `.json`).
     #[arg(long, default_value = "bench/results")]
     results: PathBuf,
     /// The README whose generated section is replaced.
@@ -55,7 +55,7 @@ fn outputs(a: &Args) -> Result<Vec<(PathBuf, String)>, BenchError> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
-    jsons.sort();
+    jsons.sort_by_key(|p| p.file_stem().map(|s| s.to_os_string())); // mnist before mnist-sr
     if jsons.is_empty() {
         return Err(BenchError::Usage(format!(
             "{}: no *.json results",
