@@ -133,8 +133,9 @@ fn rd_measures_every_codec_and_the_report_is_made_from_its_json() {
     let svg = std::fs::read_to_string(docs.join("rd-tiny.svg")).unwrap();
     assert!(
         svg.starts_with("<svg")
-            && svg.contains("gonpack: decoder included")
-            && svg.contains("JPEG per image")
+            && svg.contains("gonpack, decoder included")
+            && svg.contains("gonpack, latents and index")
+            && svg.contains("WebP mosaic")
     );
     assert!(std::fs::read_to_string(docs.join("rd-tiny.md"))
         .unwrap()
