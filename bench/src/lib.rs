@@ -19,8 +19,6 @@ use gonpack::pixels::SourceImage;
 /// The images a codec is measured on: all of one size and channel count, or not (then no
 /// mosaic rows).
 pub struct TestSet<'a> {
-    /// Short name of the data set (`mnist`), used in records and file names.
-    pub dataset: &'a str,
     /// The test images, in sorted order.
     pub images: &'a [SourceImage],
 }

@@ -163,10 +163,7 @@ fn run(a: &Args) -> Result<(), BenchError> {
             .file_name()
             .map_or("rd".into(), |n| n.to_string_lossy().into_owned()),
     };
-    let set = TestSet {
-        dataset: &name,
-        images: &test,
-    };
+    let set = TestSet { images: &test };
     let options = |latent| {
         let mut opts = train_options(latent, |t| {
             t.steps = a.steps.unwrap_or(train.len().clamp(1000, 3000));
