@@ -1,11 +1,15 @@
-//! Every magic number of the `.gonpack` container (versions 1 to 3), named as in
+//! Every magic number of the `.gonpack` container (versions 1 to 4), named as in
 //! `format-spec.md`.
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Newest container version: adds the output function (version 2 added patches). A pack is
-/// written with the oldest version that can hold it.
-pub const VERSION: u16 = 3;
+/// Newest container version: adds alpha (decoders with 2 or 4 output channels, images with
+/// alpha). A pack is written with the oldest version that can hold it.
+pub const VERSION: u16 = 4;
+/// The version that added alpha channels.
+pub const ALPHA_VERSION: u16 = 4;
+/// The version that added the output function.
+pub const OUTPUT_VERSION: u16 = 3;
 /// The version that added patches.
 pub const PATCH_VERSION: u16 = 2;
 /// Oldest container version this crate reads: every image whole, one latent each.

@@ -4,7 +4,7 @@ use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
-use image::{DynamicImage, GrayImage, RgbImage};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
@@ -13,6 +13,7 @@ use crate::format::model::{DecoderWeights, ModelShape};
 use crate::format::quant::Quantiser;
 use crate::format::section::{tag_name, SectionEntry};
 use crate::format::{index, Header, ImageEntry, Pack, SizeBreakdown};
+use crate::pixels::renders;
 use crate::render::Renderer;
 
 /// Section tags in the order [`Reader`] keeps them.
@@ -191,11 +192,13 @@ impl<R: Read + Seek> Reader<R> {
         if self.index.is_none() {
             let raw = self.section(INDX)?;
             let entries = index::read_index(&raw, self.len()).map_err(|e| self.named(e))?;
-            if self.shape().channels == 1 {
-                if let Some(e) = entries.iter().find(|e| e.channels != 1) {
-                    let e = Error::Format(format!("colour image {:?} in a grey pack", e.name));
-                    return Err(self.named(e));
-                }
+            let decoder = self.shape().channels as u8;
+            if let Some(e) = entries.iter().find(|e| !renders(decoder, e.channels)) {
+                let e = Error::Format(format!(
+                    "image {:?} has {} channels, which a {decoder}-channel decoder cannot render",
+                    e.name, e.channels
+                ));
+                return Err(self.named(e));
             }
             // Latents per image follow from the sizes; they must add up to the header's count.
             let mut starts = Vec::with_capacity(entries.len() + 1);
@@ -308,14 +311,16 @@ impl<R: Read + Seek> Reader<R> {
         )
     }
 
-    /// Renders image `i` at `width x height` as an 8-bit grey or RGB image.
+    /// Renders image `i` at `width x height` as an 8-bit image with its own channels (grey or
+    /// RGB, with or without alpha).
     pub fn render(&mut self, i: usize, width: u32, height: u32) -> Result<DynamicImage> {
         let mut buf = crate::format::limits::zeroed(self.buffer_len(i, width, height)?)?;
         self.render_into(i, width, height, &mut buf)?;
-        let image = if self.entry(i)?.channels == 1 {
-            GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8)
-        } else {
-            RgbImage::from_raw(width, height, buf).map(DynamicImage::ImageRgb8)
+        let image = match self.entry(i)?.channels {
+            1 => GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8),
+            2 => GrayAlphaImage::from_raw(width, height, buf).map(DynamicImage::ImageLumaA8),
+            3 => RgbImage::from_raw(width, height, buf).map(DynamicImage::ImageRgb8),
+            _ => RgbaImage::from_raw(width, height, buf).map(DynamicImage::ImageRgba8),
         };
         Ok(image.expect("buffer length checked by render_into"))
     }

@@ -3,8 +3,16 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::format::limits::Limits;
+use crate::pixels::has_alpha;
 
-/// An RGB canvas that images (grey or RGB, optionally enlarged) and short labels are drawn on.
+/// Side of a square of the checkerboard that transparent pixels show, in canvas pixels.
+const CHECKER: u32 = 8;
+/// The checkerboard's light and dark grey levels.
+const CHECKER_LIGHT: u32 = 204;
+const CHECKER_DARK: u32 = 153;
+
+/// An RGB canvas that images (grey or RGB, with or without alpha, optionally enlarged) and
+/// short labels are drawn on.
 #[derive(Debug, Clone)]
 pub struct Canvas {
     width: u32,
@@ -66,8 +74,9 @@ impl Canvas {
         }
     }
 
-    /// Draws a `width x height` image with `channels` (1 or 3) at `(x, y)`, each pixel
-    /// enlarged to `zoom x zoom`; whatever falls outside the canvas is clipped.
+    /// Draws a `width x height` image with `channels` (1 to 4) at `(x, y)`, each pixel
+    /// enlarged to `zoom x zoom`, composited over a grey checkerboard where it has alpha;
+    /// whatever falls outside the canvas is clipped.
     #[allow(clippy::too_many_arguments)]
     pub fn paste(
         &mut self,
@@ -85,14 +94,27 @@ impl Canvas {
             if v >= height {
                 break;
             }
-            let rgb = if c == 1 {
+            let rgb = if c < 3 {
                 [px[0]; 3]
             } else {
                 [px[0], px[1], px[2]]
             };
+            let alpha = has_alpha(channels).then(|| u32::from(px[c - 1]));
             for dy in 0..zoom {
                 for dx in 0..zoom {
-                    self.put(x + u * zoom + dx, y + v * zoom + dy, rgb);
+                    let (cx, cy) = (x + u * zoom + dx, y + v * zoom + dy);
+                    let shown = match alpha {
+                        None => rgb,
+                        Some(a) => {
+                            let back = if (cx / CHECKER + cy / CHECKER) % 2 == 0 {
+                                CHECKER_LIGHT
+                            } else {
+                                CHECKER_DARK
+                            };
+                            rgb.map(|s| ((u32::from(s) * a + back * (255 - a) + 127) / 255) as u8)
+                        }
+                    };
+                    self.put(cx, cy, shown);
                 }
             }
         }

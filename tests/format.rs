@@ -151,12 +151,12 @@ fn bad_magic_is_not_gonpack() {
 
 #[test]
 fn other_version_is_unsupported() {
-    for version in [0u8, 4, 200] {
+    for version in [0u8, 5, 200] {
         let mut bytes = small_pack_bytes();
         bytes[8] = version;
         match Pack::from_bytes(&bytes, &Limits::default()) {
             Err(e @ Error::UnsupportedVersion(v)) if v == u16::from(version) => {
-                assert!(e.to_string().contains("versions 1 to 3"), "{e}")
+                assert!(e.to_string().contains("versions 1 to 4"), "{e}")
             }
             other => panic!("version {version}: {other:?}"),
         }
@@ -182,7 +182,10 @@ fn a_logistic_output_is_written_as_version_3_and_round_trips() {
     let mut pack = Pack::from_bytes(&bytes, &Limits::default()).unwrap();
     pack.decoder.shape.output = gonpack::Output::Logistic;
     let (logistic, _) = pack.to_bytes().unwrap();
-    assert_eq!(u16::from_le_bytes([logistic[8], logistic[9]]), VERSION);
+    assert_eq!(
+        u16::from_le_bytes([logistic[8], logistic[9]]),
+        OUTPUT_VERSION
+    );
     assert_eq!(logistic[37], OUTPUT_LOGISTIC);
     // Only the version, the output byte, the latent count (written from version 2 on; 16)
     // and the header CRC differ.
@@ -309,6 +312,50 @@ fn unsafe_or_duplicate_names_are_refused() {
     let (bytes, _) = pack.to_bytes().unwrap();
     match Pack::from_bytes(&bytes, &Limits::default()) {
         Err(Error::Format(msg)) => assert!(msg.contains("appears twice"), "{msg}"),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}
+
+#[test]
+fn alpha_is_version_4_and_older_versions_cannot_declare_it() {
+    let path = common::repo().join("tests/data/alpha8.gonpack");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), ALPHA_VERSION);
+    let pack = Pack::from_bytes(&bytes, &Limits::default()).unwrap();
+    assert_eq!(pack.shape().channels, 4);
+    let channels: Vec<u8> = pack.index.iter().map(|e| e.channels).collect();
+    assert!(channels.contains(&1) && channels.contains(&2) && channels.contains(&4));
+    assert_eq!(
+        pack.to_bytes().unwrap().0,
+        bytes,
+        "round trip byte for byte"
+    );
+    // The same pack declared as version 3: 4 output channels need version 4.
+    match Pack::from_bytes(&with_header_byte(bytes.clone(), 8, 3), &Limits::default()) {
+        Err(Error::Format(msg)) => assert_eq!(
+            msg,
+            "header: 4 output channels need version 4, the file is version 3"
+        ),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+    // Five channels is no layout at all.
+    match Pack::from_bytes(&with_header_byte(bytes, 12, 5), &Limits::default()) {
+        Err(Error::Format(msg)) => assert!(msg.contains("channels 5 (must be 1 grey"), "{msg}"),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+    // An RGBA image in a pack whose decoder is RGB cannot be rendered: the index is refused.
+    let mut rgb = pack.clone();
+    rgb.decoder.shape.channels = 3;
+    rgb.decoder
+        .out_weight
+        .truncate(3 * rgb.decoder.shape.hidden);
+    rgb.decoder.out_bias.truncate(3);
+    let (rgb_bytes, _) = rgb.to_bytes().unwrap();
+    match Pack::from_bytes(&rgb_bytes, &Limits::default()) {
+        Err(Error::Format(msg)) => assert_eq!(
+            msg,
+            "image \"00000_1f469-1f3ff-200d-1f9b0.png\" has 4 channels, which a 3-channel decoder cannot render"
+        ),
         other => panic!("expected a format error, got {other:?}"),
     }
 }

@@ -37,7 +37,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
         return Err(Error::Usage("--zoom must be 1 to 16".into()));
     }
     let mut reader = Reader::open(&a.pack, a.limits.limits())?;
-    let originals = super::read_images(&a.dir, false, false)?;
+    let originals = super::read_images(&a.dir, gonpack::io::Shard::ALL, false, false)?;
     let mut rows = Vec::new();
     for img in originals {
         if rows.len() == a.limit {

@@ -116,7 +116,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
     }
     o += &super::size_lines(&sizes, pixels);
     for e in index.iter().take(TEXT_LIST) {
-        let kind = if e.channels == 1 { "grey" } else { "rgb" };
+        let kind = gonpack::pixels::channel_name(e.channels);
         writeln!(
             o,
             "  {:>5}x{:<5} {kind:4} {}",

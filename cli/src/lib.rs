@@ -11,6 +11,7 @@ mod extract;
 mod forward;
 mod info;
 mod interpolate;
+mod merge;
 mod sample;
 mod size;
 
@@ -26,7 +27,7 @@ use gonpack::pixels::SourceImage;
 use gonpack::text::{shown, ShownPath};
 use gonpack::{Error, Result, SizeBreakdown};
 
-/// The commands that read packs; they need no libtorch.
+/// The commands that need no libtorch: those that read packs, and `merge`.
 #[derive(Debug, Subcommand)]
 pub enum ReadCommand {
     /// Render the images of a pack as PNG files, at any resolution.
@@ -41,6 +42,9 @@ pub enum ReadCommand {
     Sample(sample::SampleArgs),
     /// A contact sheet: originals, decoded images and a larger decoding, with PSNR.
     Compare(compare::CompareArgs),
+    /// Join packs that share a decoder (the parts of `encode --decoder BASE --shard I/N`) into
+    /// one, without re-encoding: every image decodes exactly as it did from its part.
+    Merge(merge::MergeArgs),
 }
 
 impl ReadCommand {
@@ -53,6 +57,7 @@ impl ReadCommand {
             ReadCommand::Interpolate(a) => interpolate::run(a),
             ReadCommand::Sample(a) => sample::run(a),
             ReadCommand::Compare(a) => compare::run(a),
+            ReadCommand::Merge(a) => merge::run(a),
         }
     }
 }
@@ -92,9 +97,15 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     named.with_file_name(format!("{stem}{suffix}"))
 }
 
-/// Every image under `dir`, with warnings for skipped files unless `quiet`; none is an error.
-pub fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<SourceImage>> {
-    let (images, report) = io::read_folder(dir, skip_invalid)?;
+/// Every image under `dir` (of one `shard` of its image files), with warnings for skipped files
+/// unless `quiet`; none is an error.
+pub fn read_images(
+    dir: &Path,
+    shard: io::Shard,
+    skip_invalid: bool,
+    quiet: bool,
+) -> Result<Vec<SourceImage>> {
+    let (images, report) = io::read_folder_part(dir, skip_invalid, shard)?;
     if !quiet {
         for p in &report.skipped_other {
             eprintln!(
@@ -114,8 +125,13 @@ pub fn read_images(dir: &Path, skip_invalid: bool, quiet: bool) -> Result<Vec<So
         }
     }
     if images.is_empty() {
+        let part = if shard == io::Shard::ALL {
+            String::new()
+        } else {
+            format!(" in part {shard}")
+        };
         return Err(Error::Usage(format!(
-            "no images found under {}",
+            "no images found under {}{part}",
             ShownPath(dir)
         )));
     }

@@ -80,22 +80,13 @@ impl SizeArgs {
             Some(s) => s,
             None => {
                 let f = self.scale.unwrap_or(default_scale);
-                if !(f.is_finite() && f > 0.0) {
-                    return Err(Error::Usage(format!(
-                        "--scale must be a positive number, got {f}"
-                    )));
-                }
-                let dim = |v: u32| -> Result<u32> {
-                    let out = (f64::from(v) * f).round().max(1.0);
-                    if out > f64::from(u32::MAX) {
-                        return Err(Error::Limits(format!(
-                            "{}: --scale {f:.3e} gives a side over 2^32 pixels",
-                            gonpack::text::shown(name)
-                        )));
+                gonpack::render::coords::scaled_size(width, height, f).map_err(|e| match e {
+                    Error::Usage(m) => Error::Usage(format!("--{m}")),
+                    Error::Limits(m) => {
+                        Error::Limits(format!("{}: --{m}", gonpack::text::shown(name)))
                     }
-                    Ok(out as u32)
-                };
-                (dim(width)?, dim(height)?)
+                    other => other,
+                })?
             }
         };
         self.limits().check_render(w, h).map_err(|err| match err {

@@ -193,3 +193,136 @@ fn gonpack_does_not_link_libtorch() {
         );
     }
 }
+
+/// Runs gonpack and returns its exit code and output.
+fn gonpack_status(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gonpack"))
+        .args(args)
+        .output()
+        .expect("run gonpack");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), log)
+}
+
+#[test]
+fn merge_refuses_packs_that_do_not_share_a_decoder_or_share_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("all.gonpack");
+    let o = out.to_str().unwrap();
+    let small = pack();
+    let h64 = common::repo().join("tests/data/digits16-h64.gonpack");
+    let h64 = h64.to_str().unwrap();
+    // Same images under the same names, different decoders: the decoder check comes first.
+    let (code, log) = gonpack_status(&["merge", &small, h64, "-o", o]);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(
+        log.contains("digits16-h64.gonpack: its decoder differs from that of"),
+        "{log}"
+    );
+    // The same decoder twice: every name is duplicated.
+    let (code, log) = gonpack_status(&["merge", &small, &small, "-o", o]);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("image \"00000_5.png\" is also in"), "{log}");
+    // Same decoder, different quantisation: a copy with 12-bit codes.
+    let mut requantised =
+        gonpack::Pack::read(common::small_pack_path().as_path(), &Limits::default())
+            .unwrap()
+            .0;
+    let values: Vec<Vec<f32>> = (0..requantised.len())
+        .map(|i| requantised.latent(i))
+        .collect();
+    requantised.quant.bits = 12;
+    requantised.codes = values
+        .iter()
+        .flat_map(|z| requantised.quant.quantise(z))
+        .collect();
+    for e in &mut requantised.index {
+        e.name = format!("copy/{}", e.name);
+    }
+    let other = tmp.path().join("twelve-bit.gonpack");
+    requantised.write(&other).unwrap();
+    let (code, log) = gonpack_status(&["merge", &small, other.to_str().unwrap(), "-o", o]);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(
+        log.contains("its latent quantisation (bits or ranges) differs"),
+        "{log}"
+    );
+    // The output may not be one of the parts; nothing was written by the failures.
+    let (code, log) = gonpack_status(&["merge", &small, "-o", &small]);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(!out.exists());
+    // A pack merged with nothing is itself; with a renamed copy, both halves decode as before.
+    gonpack_ok(&["merge", &small, "-o", o]);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&small).unwrap());
+    let mut renamed = gonpack::Pack::read(common::small_pack_path().as_path(), &Limits::default())
+        .unwrap()
+        .0;
+    for e in &mut renamed.index {
+        e.name = format!("again/{}", e.name);
+    }
+    let again = tmp.path().join("again.gonpack");
+    renamed.write(&again).unwrap();
+    let log = gonpack_ok(&["merge", &small, again.to_str().unwrap(), "-o", o]);
+    assert!(log.contains("merged 2 packs (32 images)"), "{log}");
+    let mut merged = Reader::open(&out, Limits::default()).unwrap();
+    let mut original = Reader::open(common::small_pack_path(), Limits::default()).unwrap();
+    for i in 0..16 {
+        let want = original.render(i, 28, 28).unwrap();
+        assert_eq!(merged.render(i, 28, 28).unwrap(), want);
+        assert_eq!(merged.render(16 + i, 28, 28).unwrap(), want);
+    }
+}
+
+#[test]
+fn alpha_decodes_to_rgba_and_grey_alpha_pngs_that_follow_the_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = common::repo().join("tests/data/alpha8.gonpack");
+    let out = tmp.path().join("x1");
+    gonpack_ok(&[
+        "decode",
+        pack.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let (sources, _) =
+        gonpack::io::read_folder(&common::repo().join("tests/data/alpha"), false).unwrap();
+    let mut reader = Reader::open(&pack, Limits::default()).unwrap();
+    let mut kinds = Vec::new();
+    for src in &sources {
+        let i = reader
+            .find(&src.name)
+            .unwrap()
+            .expect("every source is in the pack");
+        let decoded = png(&out.join(&src.name));
+        assert_eq!(decoded, reader.render(i, src.width, src.height).unwrap());
+        assert_eq!(
+            decoded.color().channel_count(),
+            src.channels,
+            "{}",
+            src.name
+        );
+        kinds.push(src.channels);
+        if gonpack::pixels::has_alpha(src.channels) {
+            // Far above a flat picture (the mean of every sample) composited the same way.
+            let mean = (src.pixels.iter().map(|&v| u64::from(v)).sum::<u64>()
+                / src.pixels.len() as u64) as u8;
+            let flat = vec![mean; src.pixels.len()];
+            let q =
+                gonpack::render::metrics::alpha_psnr(decoded.as_bytes(), &src.pixels, src.channels);
+            let f = gonpack::render::metrics::alpha_psnr(&flat, &src.pixels, src.channels);
+            assert!(
+                q.on_white > f.on_white + 5.0,
+                "{}: {q:?} vs flat {f:?}",
+                src.name
+            );
+            assert!(q.alpha > f.alpha + 5.0, "{}: {q:?} vs flat {f:?}", src.name);
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds, [1, 2, 4], "grey, grey + alpha and RGBA sources");
+}

@@ -135,6 +135,12 @@ impl Header {
             latent_count,
         };
         header.validate()?;
+        if header.version() > version {
+            return bad(format!(
+                "{} output channels need version {ALPHA_VERSION}, the file is version {version}",
+                shape.channels
+            ));
+        }
         if header.weight_format != WEIGHTS_F32 && header.weight_format != WEIGHTS_F16 {
             return Err(Error::Unsupported(format!(
                 "weight format {}",
@@ -173,11 +179,14 @@ impl Header {
         Ok(())
     }
 
-    /// The version this header is written as, the oldest that holds it: 3 with an output
-    /// function other than the identity, else 2 with patches, else 1.
+    /// The version this header is written as, the oldest that holds it: 4 with alpha (2 or 4
+    /// output channels), else 3 with an output function other than the identity, else 2 with
+    /// patches, else 1.
     pub fn version(&self) -> u16 {
-        if self.shape.output != Output::Identity {
-            VERSION
+        if crate::pixels::has_alpha(self.shape.channels as u8) {
+            ALPHA_VERSION
+        } else if self.shape.output != Output::Identity {
+            OUTPUT_VERSION
         } else if self.patches.patch != 0 {
             PATCH_VERSION
         } else {

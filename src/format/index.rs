@@ -86,8 +86,8 @@ pub fn read_index(raw: &[u8], count: usize) -> Result<Vec<ImageEntry>> {
         if entry.width == 0 || entry.height == 0 {
             return Err(bad(i, "zero width or height"));
         }
-        if entry.channels != 1 && entry.channels != 3 {
-            return Err(bad(i, "source channels must be 1 or 3"));
+        if !(1..=4).contains(&entry.channels) {
+            return Err(bad(i, "source channels must be 1 to 4"));
         }
         entries.push(entry);
         pos = end;

@@ -2,6 +2,7 @@
 mod header;
 pub(crate) mod index;
 pub mod limits;
+pub mod merge;
 pub mod model;
 pub mod patches;
 pub mod quant;

@@ -25,7 +25,8 @@ impl std::fmt::Display for ShapeError {
 /// Hyper-parameters that fix the decoder's architecture (all stored in the pack header).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelShape {
-    /// Output channels: 1 (grey) or 3 (RGB).
+    /// Output channels: 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGB + alpha); with alpha,
+    /// the colour outputs are premultiplied by it (format-spec §8.6).
     pub channels: usize,
     /// Latent dimension `D`.
     pub latent_dim: usize,
@@ -102,15 +103,18 @@ impl ModelShape {
     }
 
     /// Checks every field against the ranges of format-spec §2 (the one check shared by the
-    /// reader, the writer and the command line): channels 1 or 3, latent dimension 1 to
+    /// reader, the writer and the command line): channels 1 to 4, latent dimension 1 to
     /// [`MAX_LATENT_DIM`], hidden width 1 to [`MAX_HIDDEN`], 1 to [`MAX_LAYERS`] layers,
     /// 1 to `layers` modulated layers, finite frequency factors.
     pub fn validate(&self) -> std::result::Result<(), ShapeError> {
         let bad = |field, message: String| Err(ShapeError { field, message });
-        if self.channels != 1 && self.channels != 3 {
+        if !(1..=4).contains(&self.channels) {
             return bad(
                 "channels",
-                format!("channels {} (must be 1 or 3)", self.channels),
+                format!(
+                    "channels {} (must be 1 grey, 2 grey + alpha, 3 RGB or 4 RGB + alpha)",
+                    self.channels
+                ),
             );
         }
         let ranges = [

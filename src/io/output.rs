@@ -91,12 +91,14 @@ pub fn write_png(path: &Path, width: u32, height: u32, channels: u8, pixels: &[u
     super::write_atomic(path, &png)
 }
 
-/// Encodes 8-bit samples (grey, or RGB when `channels` is 3) as PNG.
+/// Encodes 8-bit samples as PNG: grey, grey + alpha, RGB or RGBA for 1 to 4 `channels`.
 pub fn encode_png(width: u32, height: u32, channels: u8, pixels: &[u8]) -> Result<Vec<u8>> {
-    let color = if channels == 1 {
-        image::ExtendedColorType::L8
-    } else {
-        image::ExtendedColorType::Rgb8
+    let color = match channels {
+        1 => image::ExtendedColorType::L8,
+        2 => image::ExtendedColorType::La8,
+        3 => image::ExtendedColorType::Rgb8,
+        4 => image::ExtendedColorType::Rgba8,
+        c => return Err(Error::Usage(format!("cannot write {c} channels as PNG"))),
     };
     let mut buf = Vec::new();
     image::ImageEncoder::write_image(

@@ -1,4 +1,27 @@
-//! Pixel-centre coordinates: the one mapping shared by training and rendering.
+//! Pixel-centre coordinates: the one mapping shared by training and rendering, and the
+//! output size of a render at a scale factor.
+use crate::error::{Error, Result};
+
+/// Output size of an image stored at `width x height` rendered `factor` times larger: each side
+/// rounded to the nearest pixel, at least 1. A factor that is not a positive number is a usage
+/// error; a side beyond `u32` a limits error.
+pub fn scaled_size(width: u32, height: u32, factor: f64) -> Result<(u32, u32)> {
+    if !(factor.is_finite() && factor > 0.0) {
+        return Err(Error::Usage(format!(
+            "scale must be a positive number, got {factor}"
+        )));
+    }
+    let side = |v: u32| -> Result<u32> {
+        let out = (f64::from(v) * factor).round().max(1.0);
+        if out > f64::from(u32::MAX) {
+            return Err(Error::Limits(format!(
+                "scale {factor:.3e} gives a side over 2^32 pixels"
+            )));
+        }
+        Ok(out as u32)
+    };
+    Ok((side(width)?, side(height)?))
+}
 
 /// Coordinate of pixel column (or row) `i` of `n`: the pixel centre mapped to `[-1, 1]`,
 /// `(2i + 1) / n - 1`, in f32.

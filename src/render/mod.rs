@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::format::model::{DecoderWeights, Output, SineLayer};
 use crate::format::patches::Geometry;
+use crate::pixels::{colour_channels, has_alpha, renders};
 
 /// Bytes of an 8-bit `width x height` render with `channels` channels, if that fits in memory
 /// (in `usize` and `isize`): the one size check of every render buffer.
@@ -65,6 +66,37 @@ pub fn sin(x: f32) -> f32 {
 #[inline(always)]
 pub fn to_u8(y: f32) -> u8 {
     (y.clamp(0.0, 1.0) * 255.0 + 0.5).floor() as u8
+}
+
+/// Most output channels a decoder has (RGB + alpha).
+const MAX_CHANNELS: usize = 4;
+
+/// One output pixel (`out.len()` channels, which the decoder [`renders`]) from the decoder's
+/// outputs `v` at that pixel (format-spec §8.6). Without alpha: each value through [`to_u8`],
+/// or their mean for a grey image from an RGB decoder. With alpha (the last output, `a`
+/// clamped to `[0, 1]`): the colour outputs are premultiplied, so the stored colour is
+/// `to_u8(v / a)` (0 where alpha rounds to 0), and alpha is `to_u8(a)`.
+pub fn write_pixel(v: &[f32], out: &mut [u8]) {
+    let c = v.len() as u8;
+    let (colour, alpha) = v.split_at(usize::from(colour_channels(c)));
+    let a = alpha.first().map_or(1.0, |a| a.clamp(0.0, 1.0));
+    let a8 = to_u8(a);
+    let straight = |x: f32| match alpha.is_empty() {
+        true => x,
+        false if a8 == 0 => 0.0,
+        false => x / a,
+    };
+    let oc = colour_channels(out.len() as u8);
+    if usize::from(oc) == colour.len() {
+        for (d, &x) in out.iter_mut().zip(colour) {
+            *d = to_u8(straight(x));
+        }
+    } else {
+        out[0] = to_u8(straight(colour.iter().sum::<f32>() / colour.len() as f32));
+    }
+    if has_alpha(out.len() as u8) {
+        out[usize::from(oc)] = a8;
+    }
 }
 
 /// A pack's decoder prepared for rendering: the frequency factors folded into the weights.
@@ -149,12 +181,8 @@ impl Renderer {
                     xy[1] = coords::axis(row as u32, height);
                 }
                 self.eval_block(&shifts, n, s);
-                if oc == c {
-                    dst.iter_mut().zip(&s.out).for_each(|(d, &v)| *d = to_u8(v));
-                } else {
-                    for (d, px) in dst.iter_mut().zip(s.out.chunks_exact(c)) {
-                        *d = to_u8(px.iter().sum::<f32>() / c as f32);
-                    }
+                for (px, v) in dst.chunks_exact_mut(oc).zip(s.out.chunks_exact(c)) {
+                    write_pixel(v, px);
                 }
             },
         );
@@ -247,15 +275,13 @@ impl Renderer {
             };
             let finished = (done - band_lo) as usize * w;
             let dst = &mut buf[band_lo as usize * w * oc..done as usize * w * oc];
+            let mut v = [0f32; MAX_CHANNELS];
             for (px, cell) in dst.chunks_exact_mut(oc).zip(acc.chunks_exact(c + 1)) {
                 let norm = if cell[c] > 0.0 { 1.0 / cell[c] } else { 0.0 };
-                if oc == c {
-                    px.iter_mut()
-                        .zip(cell)
-                        .for_each(|(d, &a)| *d = to_u8(a * norm));
-                } else {
-                    px[0] = to_u8(cell[..c].iter().map(|&a| a * norm).sum::<f32>() / c as f32);
-                }
+                v.iter_mut()
+                    .zip(&cell[..c])
+                    .for_each(|(v, &a)| *v = a * norm);
+                write_pixel(&v[..c], px);
             }
             acc.drain(..finished * (c + 1));
             band_lo = done;
@@ -263,11 +289,11 @@ impl Renderer {
         Ok(())
     }
 
-    /// An error unless this decoder can render `out_channels` (its own count, or 1) into a
-    /// buffer of `len` bytes at `width x height`.
+    /// An error unless this decoder can render `out_channels` ([`renders`]) into a buffer of
+    /// `len` bytes at `width x height`.
     fn check_output(&self, width: u32, height: u32, out_channels: u8, len: usize) -> Result<()> {
         let oc = usize::from(out_channels);
-        if oc != self.channels && oc != 1 {
+        if !renders(self.channels as u8, out_channels) {
             return Err(Error::Usage(format!(
                 "cannot render {oc} channels from a {}-channel decoder",
                 self.channels
@@ -547,5 +573,29 @@ mod tests {
             ],
             [0, 128, 255, 255, 0]
         );
+    }
+
+    #[test]
+    fn pixels_from_premultiplied_outputs() {
+        use super::write_pixel;
+        let px = |v: &[f32], n: usize| {
+            let mut out = vec![0u8; n];
+            write_pixel(v, &mut out);
+            out
+        };
+        // No alpha: as they are, or their mean for grey.
+        assert_eq!(px(&[0.0, 0.5, 1.0], 3), [0, 128, 255]);
+        assert_eq!(px(&[0.0, 0.5, 1.0], 1), [128]);
+        // Premultiplied colour 0.1 at alpha 0.2 is 0.5 straight.
+        assert_eq!(px(&[0.1, 0.2, 0.0, 0.2], 4), [128, 255, 0, 51]);
+        assert_eq!(px(&[0.1, 0.2, 0.0, 0.2], 2), [128, 51]);
+        assert_eq!(px(&[0.1, 0.2, 0.0, 0.2], 3), [128, 255, 0]);
+        assert_eq!(px(&[0.1, 0.2, 0.0, 0.2], 1), [128]);
+        assert_eq!(px(&[0.3, 0.2], 2), [255, 51], "colour above alpha clamps");
+        // Alpha that rounds to 0 has no colour; alpha outside [0, 1] is clamped.
+        assert_eq!(px(&[0.001, 0.0015], 2), [0, 0]);
+        assert_eq!(px(&[0.5, -0.3], 2), [0, 0]);
+        assert_eq!(px(&[0.5, 1.7], 2), [128, 255]);
+        assert_eq!(px(&[f32::NAN, f32::NAN], 2), [0, 0]);
     }
 }

@@ -1,5 +1,5 @@
 //! Training data as tensors, grouped by image size so a batch shares one coordinate grid.
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use crate::error::Result;
 use gonpack::pixels::SourceImage;
@@ -42,13 +42,11 @@ pub fn buckets(
         .into_iter()
         .map(|((width, height), members)| {
             let p = i64::from(width) * i64::from(height);
-            let mut bytes = Vec::with_capacity(members.len() * p as usize * usize::from(channels));
+            let mut values = Vec::with_capacity(members.len() * p as usize * usize::from(channels));
             for &i in &members {
-                bytes.extend(images[i].samples_as(channels));
+                values.extend(images[i].targets(channels));
             }
-            let targets = Tensor::f_from_slice(&bytes)?
-                .f_to_kind(Kind::Float)?
-                .f_div_scalar(255.0)?
+            let targets = Tensor::f_from_slice(&values)?
                 .f_reshape([members.len() as i64, p, i64::from(channels)])?
                 .f_to(device)?;
             let s = i64::from(supersample * supersample);

@@ -11,6 +11,7 @@ use gonpack::format::patches::Geometry;
 use gonpack::format::quant::Quantiser;
 use gonpack::format::{is_plain_relative_path, ImageEntry, Pack};
 use gonpack::pixels::SourceImage;
+use gonpack::pixels::{channel_name, renders};
 use gonpack::progress;
 use tch::Device;
 
@@ -125,11 +126,7 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     opts.validate()?;
     check_names(images, &[])?;
     let mut cfg = opts.train.clone();
-    cfg.shape.channels = if images.iter().all(|i| i.channels == 1) {
-        1
-    } else {
-        3
-    };
+    cfg.shape.channels = usize::from(gonpack::pixels::decoder_channels(images));
     // Read: whole images or patches, as tensors grouped by size.
     let units = all_units(images, opts.patches);
     let data = buckets(
@@ -174,8 +171,10 @@ pub fn encode(images: &[SourceImage], opts: &EncodeOptions) -> Result<(Pack, Enc
     Ok((pack, report))
 }
 
-/// A new pack of `images` that reuses `base`'s decoder (frozen): latents only, quantised
-/// with ranges fitted to them.
+/// A new pack of `images` that reuses `base`'s decoder (frozen): latents only, quantised with
+/// `bits` over `base`'s ranges (values outside are clamped). Nothing depends on the other
+/// images, so packs encoded this way from parts of one folder merge into the pack of the whole
+/// folder ([`gonpack::format::merge::merge`]).
 pub fn encode_with_decoder(
     base: &Pack,
     images: &[SourceImage],
@@ -185,7 +184,11 @@ pub fn encode_with_decoder(
     check_bits(bits)?;
     check_names(images, &[])?;
     let units = all_units(images, base.patches);
-    let (latents, quant) = latents_for(&base.decoder, &units, Quantise::Fit(bits), opts)?;
+    let ranges = Quantiser {
+        bits,
+        ..base.quant.clone()
+    };
+    let (latents, quant) = latents_for(&base.decoder, &units, Quantise::Fixed(&ranges), opts)?;
     Ok(assemble(
         base.decoder.clone(),
         base.weight_format,
@@ -381,17 +384,21 @@ fn refine_stored(
     Ok(())
 }
 
-/// The frozen decoder and `images` as tensors; colour images need an RGB decoder.
+/// The frozen decoder and `images` as tensors; each image must be one the decoder renders
+/// (colour needs an RGB decoder, alpha a decoder with alpha).
 fn frozen(
     weights: &DecoderWeights,
     images: &[SourceImage],
     opts: &LatentOptions,
 ) -> Result<(Siren, Vec<Bucket>)> {
     let channels = weights.shape.channels as u8;
-    if let Some(img) = images.iter().find(|i| i.channels > channels) {
+    if let Some(img) = images.iter().find(|i| !renders(channels, i.channels)) {
         return Err(Error::usage(format!(
-            "{} is a colour image; the decoder is grey",
-            img.name
+            "{} has {} channels ({}); the decoder has {channels} ({})",
+            img.name,
+            img.channels,
+            channel_name(img.channels),
+            channel_name(channels)
         )));
     }
     Ok((

@@ -377,3 +377,103 @@ fn sigmoid_and_jitter_write_a_version_3_pack() {
         );
     }
 }
+
+#[test]
+fn shards_encoded_apart_merge_into_the_single_run_pack_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = sample_folder(tmp.path()); // 16 images: 12 grey, 4 colour in a sub-folder
+    let base = tmp.path().join("base.gonpack");
+    let (b, d) = (base.to_str().unwrap(), dir.to_str().unwrap());
+    let trained = gonpack(&[
+        "encode", d, "-o", b, "--steps", "40", "--hidden", "32", "-q",
+    ]);
+    assert!(trained.status.success(), "{}", text(&trained));
+    let whole = tmp.path().join("whole.gonpack");
+    let w = whole.to_str().unwrap();
+    let out = gonpack(&["encode", d, "--decoder", b, "-o", w, "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Three parts of 5, 5 and 6 images: the colour sub-folder falls across a boundary.
+    let parts: Vec<String> = (0..3)
+        .map(|i| {
+            let part = tmp.path().join(format!("part{i}.gonpack"));
+            let shard = format!("{i}/3");
+            let p = part.to_str().unwrap();
+            let out = gonpack(&["encode", d, "--decoder", b, "--shard", &shard, "-o", p]);
+            assert!(out.status.success(), "{}", text(&out));
+            let want = if i == 2 {
+                "encoded 6 images"
+            } else {
+                "encoded 5 images"
+            };
+            assert!(text(&out).contains(want), "{}", text(&out));
+            p.to_owned()
+        })
+        .collect();
+    let merged = tmp.path().join("merged.gonpack");
+    let m = merged.to_str().unwrap();
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend(["-o", m]);
+    let out = gonpack(&args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("merged 3 packs (16 images)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read(&merged).unwrap(),
+        std::fs::read(&whole).unwrap(),
+        "the merged parts are the single-run pack"
+    );
+    // Without --output, a part is named after the folder and the shard.
+    let out = gonpack(&["encode", d, "--decoder", b, "--shard", "1/3", "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(tmp.path().join("imgs.part-1-of-3.gonpack").exists());
+    // --shard needs --decoder; a part outside 0..N is a usage error.
+    for bad in [
+        vec!["encode", d, "--shard", "0/2"],
+        vec!["encode", d, "--decoder", b, "--shard", "2/2"],
+    ] {
+        let out = gonpack(&bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out));
+    }
+}
+
+#[test]
+fn alpha_is_kept_through_encode_and_decode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::repo().join("tests/data/alpha");
+    let pack = tmp.path().join("alpha.gonpack");
+    let (d, p) = (dir.to_str().unwrap(), pack.to_str().unwrap());
+    let out = gonpack(&["encode", d, "-o", p, "--steps", "40", "--hidden", "32"]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("(2 grey, 6 colour, 7 with alpha)"), "{log}");
+    assert!(!log.contains("alpha channel dropped"), "{log}");
+    let decoded = tmp.path().join("decoded");
+    let out = gonpack(&["decode", p, "-o", decoded.to_str().unwrap(), "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rgba = image::open(decoded.join("00004_1f471-1f3fe.png")).unwrap();
+    assert_eq!(rgba.color(), image::ColorType::Rgba8);
+    let la = image::open(decoded.join("00002_1f517-grey-alpha.png")).unwrap();
+    assert_eq!(la.color(), image::ColorType::La8);
+    let grey = image::open(decoded.join("00000_5.png")).unwrap();
+    assert_eq!(grey.color(), image::ColorType::L8);
+    // A decoder without alpha cannot take images with alpha.
+    let rgb = common::repo().join("tests/data/rgb6-patch16.gonpack");
+    let out = gonpack(&[
+        "encode",
+        d,
+        "--decoder",
+        rgb.to_str().unwrap(),
+        "-o",
+        tmp.path().join("no.gonpack").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("has 4 channels (rgba); the decoder has 3 (rgb)"),
+        "{}",
+        text(&out)
+    );
+}

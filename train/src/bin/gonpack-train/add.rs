@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use gonpack::io::PendingFile;
+use gonpack::io::{PendingFile, Shard};
 use gonpack::text::ShownPath;
 use gonpack::{Limits, Pack};
 use gonpack_train::{self as train, Result};
@@ -38,7 +38,7 @@ pub fn run(a: AddArgs) -> Result<()> {
     let _lock = gonpack::io::lock_pack(&a.pack)?
         .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
     let pending = PendingFile::replacing(&a.pack)?;
-    let images = gonpack_cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let images = gonpack_cli::read_images(&a.dir, Shard::ALL, a.skip_invalid, a.quiet)?;
     let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
     let report =
         train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;

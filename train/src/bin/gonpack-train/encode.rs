@@ -5,8 +5,8 @@ use std::time::Instant;
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
 use gonpack::format::patches::Geometry;
-use gonpack::io::PendingFile;
-use gonpack::pixels::SourceImage;
+use gonpack::io::{PendingFile, Shard};
+use gonpack::pixels::{colour_channels, has_alpha, SourceImage};
 use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, SizeBreakdown};
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
@@ -26,7 +26,12 @@ pub struct EncodeArgs {
     /// derived; the architecture and training options are then ignored.
     #[arg(long, value_name = "BASE.gonpack")]
     decoder: Option<PathBuf>,
-    /// Output pack [default: DIR.gonpack].
+    /// Encode only part I of N of the folder's image files (sorted by path, counted from 0;
+    /// contiguous runs of equal size), e.g. one task of a cluster job; `gonpack merge` joins
+    /// the parts. Needs --decoder.
+    #[arg(long, value_name = "I/N", requires = "decoder")]
+    shard: Option<Shard>,
+    /// Output pack [default: DIR.gonpack; with --shard, DIR.part-I-of-N.gonpack].
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Latent dimensions per image.
@@ -132,12 +137,15 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         Some(_) => train::check_bits(a.bits)?,
         None => opts.validate()?,
     }
-    let output = a
-        .output
-        .clone()
-        .unwrap_or_else(|| gonpack_cli::sibling(&a.dir, ".gonpack"));
+    let shard = a.shard.unwrap_or(Shard::ALL);
+    let output = a.output.clone().unwrap_or_else(|| match a.shard {
+        Some(s) => {
+            gonpack_cli::sibling(&a.dir, &format!(".part-{}-of-{}.gonpack", s.index, s.count))
+        }
+        None => gonpack_cli::sibling(&a.dir, ".gonpack"),
+    });
     let pending = PendingFile::replacing(&output)?;
-    let images = gonpack_cli::read_images(&a.dir, a.skip_invalid, a.quiet)?;
+    let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
@@ -249,13 +257,20 @@ fn summary(
     sizes: &SizeBreakdown,
     timing: &str,
 ) -> Result<String> {
-    let grey = images.iter().filter(|i| i.channels == 1).count();
+    let grey = images
+        .iter()
+        .filter(|i| colour_channels(i.channels) == 1)
+        .count();
+    let alpha = match images.iter().filter(|i| has_alpha(i.channels)).count() {
+        0 => String::new(),
+        n => format!(", {n} with alpha"),
+    };
     let pixels: u64 = images
         .iter()
         .map(|i| u64::from(i.width) * u64::from(i.height))
         .sum();
     let mut o = format!(
-        "encoded {} images ({} grey, {} colour) from {} into {}\n",
+        "encoded {} images ({} grey, {} colour{alpha}) from {} into {}\n",
         images.len(),
         grey,
         images.len() - grey,
