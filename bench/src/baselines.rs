@@ -5,10 +5,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use gonpack::pixels::SourceImage;
+use gonpack::pixels::{has_alpha, SourceImage};
 use image::ImageFormat;
 
-use crate::picture::{dynamic, mean_psnr, mosaic, samples, unmosaic};
+use crate::picture::{dynamic, mean_alpha, mean_psnr, mosaic, samples, unmosaic};
 use crate::{BenchError, Codec, Layout, Record, Task, TestSet};
 
 /// Image formats coded through the image crate (and libwebp for WebP encoding).
@@ -64,11 +64,24 @@ impl ImageCodec {
                 ))
                 .map_err(fail)?,
             Format::Webp => {
-                // libwebp codes RGB; grey images go in as R = G = B.
-                let rgb = img.samples_as(3);
-                out = webp::Encoder::from_rgb(&rgb, img.width, img.height)
-                    .encode(quality)
-                    .to_vec();
+                // libwebp codes RGB or RGBA; grey goes in as R = G = B.
+                let (w, h) = (img.width, img.height);
+                out = if has_alpha(img.channels) {
+                    // Alpha coded lossy at the same quality (cwebp -q Q -alpha_q Q); libwebp's
+                    // default, lossless alpha, cannot go below about 1.4 bpp on emoji.
+                    let rgba = dynamic(img).into_rgba8().into_raw();
+                    let mut config = webp::WebPConfig::new()
+                        .map_err(|()| BenchError::codec("WebP", "no default configuration"))?;
+                    config.quality = quality;
+                    config.alpha_quality = quality as i32;
+                    webp::Encoder::from_rgba(&rgba, w, h)
+                        .encode_advanced(&config)
+                        .map_err(|e| BenchError::codec("WebP", format!("{e:?}")))?
+                        .to_vec()
+                } else {
+                    let rgb = img.samples_as(3);
+                    webp::Encoder::from_rgb(&rgb, w, h).encode(quality).to_vec()
+                };
             }
         }
         Ok(out)
@@ -124,11 +137,16 @@ impl Codec for ImageCodec {
                 _ => decoded,
             };
             let bytes = coded.iter().map(|c| c.len() as u64).sum();
-            let (setting, psnr) = if self.format == Format::Png {
+            let (setting, psnr, alpha) = if self.format == Format::Png {
                 check_exact(&self.name(), &tiles, test.images)?;
-                ("lossless".to_string(), None)
+                ("lossless".to_string(), None, None)
             } else {
-                (format!("quality {q}"), Some(mean_psnr(&tiles, test.images)))
+                let alpha = mean_alpha(&tiles, test.images);
+                (
+                    format!("quality {q}"),
+                    Some(mean_psnr(&tiles, test.images)),
+                    alpha,
+                )
             };
             let r = Record::new(
                 Task::Compression,
@@ -140,7 +158,7 @@ impl Codec for ImageCodec {
                 test.pixels(),
                 psnr,
             );
-            records.push(r.timed(encode_s, decode_s));
+            records.push(r.timed(encode_s, decode_s).with_alpha(alpha));
         }
         Ok(records)
     }
@@ -320,6 +338,7 @@ impl Codec for Avif {
 
 /// Every standard codec for `test`: PNG per image, zstd and xz of the raw array, JPEG and WebP
 /// per image and (images of one size) as a mosaic, and AVIF as a mosaic when `avif` is given.
+/// Images with alpha leave out JPEG and AVIF (they would drop it): WebP keeps it.
 pub fn standard(test: &TestSet, avif: Option<Avif>) -> Vec<Box<dyn Codec>> {
     let mut codecs: Vec<Box<dyn Codec>> = vec![
         Box::new(ImageCodec {
@@ -336,10 +355,12 @@ pub fn standard(test: &TestSet, avif: Option<Avif>) -> Vec<Box<dyn Codec>> {
     };
     for &layout in layouts {
         for format in [Format::Jpeg, Format::Webp] {
-            codecs.push(Box::new(ImageCodec { format, layout }));
+            if !(format == Format::Jpeg && test.has_alpha()) {
+                codecs.push(Box::new(ImageCodec { format, layout }));
+            }
         }
     }
-    if let Some(avif) = avif.filter(|_| test.uniform()) {
+    if let Some(avif) = avif.filter(|_| test.uniform() && !test.has_alpha()) {
         codecs.push(Box::new(avif));
     }
     codecs

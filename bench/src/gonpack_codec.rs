@@ -4,13 +4,14 @@
 use std::time::Instant;
 
 use gonpack::pixels::SourceImage;
-use gonpack::render::metrics::pack_psnr;
+use gonpack::render::metrics::pack_render;
 use gonpack::{consts, DecoderWeights, Pack};
 use gonpack_train::{
     all_units, assemble, encode, quantise_refined, unquantised_latents, EncodeOptions,
     LatentOptions, Quantise, TrainConfig, DEFAULT_QUANT_REFINE,
 };
 
+use crate::picture::{mean_alpha, mean_psnr};
 use crate::{BenchError, Codec, Layout, Record, Task, TestSet};
 
 /// Refinement steps measured by default.
@@ -110,7 +111,7 @@ impl Codec for GonpackCodec<'_> {
                     test.images,
                 );
                 let t = Instant::now();
-                let psnrs = pack_psnr(&pack, test.images)?; // every image rendered as `decode` does
+                let decoded = pack_render(&pack, test.images)?; // rendered as `decode` does
                 let decode_s = t.elapsed().as_secs_f64();
                 let mut r = pack_record(
                     &pack,
@@ -118,9 +119,10 @@ impl Codec for GonpackCodec<'_> {
                     &format!("latent {d}, refine {refine}"),
                     format!("{bits} bits"),
                     test.pixels(),
-                    Some(psnrs.iter().sum::<f64>() / psnrs.len() as f64),
+                    Some(mean_psnr(&decoded, test.images)),
                 )?
-                .timed(encode_s, decode_s);
+                .timed(encode_s, decode_s)
+                .with_alpha(mean_alpha(&decoded, test.images));
                 r.train_s = Some(train_s);
                 records.push(r);
             }

@@ -12,7 +12,7 @@ pub mod record;
 pub mod report;
 pub mod super_resolution;
 
-pub use record::{Layout, Record, Run, Task};
+pub use record::{AlphaQuality, Layout, Record, Run, Task};
 
 use gonpack::pixels::SourceImage;
 
@@ -30,6 +30,13 @@ impl TestSet<'_> {
             .iter()
             .map(|i| u64::from(i.width) * u64::from(i.height))
             .sum()
+    }
+
+    /// Whether any image has alpha.
+    pub fn has_alpha(&self) -> bool {
+        self.images
+            .iter()
+            .any(|i| gonpack::pixels::has_alpha(i.channels))
     }
 
     /// Whether every image has the first one's size and channel count (a mosaic can be made).

@@ -1,38 +1,73 @@
 //! Pixel helpers shared by the codecs: mosaics, conversions and the PSNR the tables report.
-use gonpack::pixels::SourceImage;
-use gonpack::render::metrics::psnr_u8;
+use gonpack::pixels::{has_alpha, SourceImage};
+use gonpack::render::metrics::{alpha_psnr, image_psnr};
 use image::DynamicImage;
 
-/// Mean PSNR over the images. An image decoded exactly counts as if one of its samples were one
-/// level off (77.0 dB for a 28x28 grey image), so that a mean over a set stays finite.
+use crate::AlphaQuality;
+
+/// The PSNR an exactly decoded image counts as: one of its samples one level off (77.0 dB for
+/// a 28x28 grey image), so that a mean over a set stays finite.
+fn exact_psnr(img: &SourceImage) -> f64 {
+    10.0 * (255.0f64 * 255.0 * img.pixels.len() as f64).log10()
+}
+
+/// Mean PSNR over the images ([`image_psnr`]: after compositing on white for images with
+/// alpha), exact images counted as [`exact_psnr`].
 pub fn mean_psnr(decoded: &[Vec<u8>], originals: &[SourceImage]) -> f64 {
     let total: f64 = decoded
         .iter()
         .zip(originals)
-        .map(|(d, o)| {
-            let exact = 10.0 * (255.0f64 * 255.0 * o.pixels.len() as f64).log10();
-            psnr_u8(d, &o.pixels).min(exact)
-        })
+        .map(|(d, o)| image_psnr(d, &o.pixels, o.channels).min(exact_psnr(o)))
         .sum();
     total / originals.len() as f64
 }
 
-/// `img` as an image-crate picture (grey or RGB).
-pub fn dynamic(img: &SourceImage) -> DynamicImage {
-    let (w, h, p) = (img.width, img.height, img.pixels.clone());
-    if img.channels == 1 {
-        DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, p).expect("w x h samples"))
-    } else {
-        DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, p).expect("w x h x 3 samples"))
+/// Mean alpha qualities over the images, if they have alpha (exact images counted as
+/// [`exact_psnr`]).
+pub fn mean_alpha(decoded: &[Vec<u8>], originals: &[SourceImage]) -> Option<AlphaQuality> {
+    let with_alpha: Vec<_> = decoded
+        .iter()
+        .zip(originals)
+        .filter(|(_, o)| has_alpha(o.channels))
+        .collect();
+    if with_alpha.is_empty() {
+        return None;
     }
+    let mut sum = [0.0; 3];
+    for (d, o) in &with_alpha {
+        let q = alpha_psnr(d, &o.pixels, o.channels);
+        let cap = exact_psnr(o);
+        for (s, v) in sum.iter_mut().zip([q.colour_opaque, q.alpha, q.on_white]) {
+            *s += v.min(cap);
+        }
+    }
+    let n = with_alpha.len() as f64;
+    Some(AlphaQuality {
+        colour_opaque: sum[0] / n,
+        alpha: sum[1] / n,
+        on_white: sum[2] / n,
+    })
 }
 
-/// The samples of `img` with `channels` channels (1 or 3).
+/// `img` as an image-crate picture (grey or RGB, with or without alpha).
+pub fn dynamic(img: &SourceImage) -> DynamicImage {
+    let (w, h, p) = (img.width, img.height, img.pixels.clone());
+    let picture = match img.channels {
+        1 => image::GrayImage::from_raw(w, h, p).map(DynamicImage::ImageLuma8),
+        2 => image::GrayAlphaImage::from_raw(w, h, p).map(DynamicImage::ImageLumaA8),
+        3 => image::RgbImage::from_raw(w, h, p).map(DynamicImage::ImageRgb8),
+        _ => image::RgbaImage::from_raw(w, h, p).map(DynamicImage::ImageRgba8),
+    };
+    picture.expect("w x h x channels samples")
+}
+
+/// The samples of `img` with `channels` channels (1 to 4).
 pub fn samples(img: DynamicImage, channels: u8) -> Vec<u8> {
-    if channels == 1 {
-        img.into_luma8().into_raw()
-    } else {
-        img.into_rgb8().into_raw()
+    match channels {
+        1 => img.into_luma8().into_raw(),
+        2 => img.into_luma_alpha8().into_raw(),
+        3 => img.into_rgb8().into_raw(),
+        _ => img.into_rgba8().into_raw(),
     }
 }
 

@@ -75,6 +75,20 @@ pub struct Record {
     pub decode_s: Option<f64>,
     /// gonpack: seconds spent training the decoder (paid once per configuration).
     pub train_s: Option<f64>,
+    /// Images with alpha: the quality three ways (`psnr` is then `on_white`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<AlphaQuality>,
+}
+
+/// Mean PSNRs (dB) over images with alpha ([`gonpack::render::metrics::AlphaPsnr`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AlphaQuality {
+    /// Colour of the pixels the source has fully opaque.
+    pub colour_opaque: f64,
+    /// The alpha channel.
+    pub alpha: f64,
+    /// Colour after compositing on white.
+    pub on_white: f64,
 }
 
 impl Record {
@@ -104,7 +118,14 @@ impl Record {
             encode_s: None,
             decode_s: None,
             train_s: None,
+            alpha: None,
         }
+    }
+
+    /// Adds the alpha qualities (`None` for images without alpha).
+    pub fn with_alpha(mut self, alpha: Option<AlphaQuality>) -> Self {
+        self.alpha = alpha;
+        self
     }
 
     /// Adds the shared decoder's bytes (and the rate including them).

@@ -23,10 +23,29 @@ fn psnr_cell(r: &Record) -> String {
     }
 }
 
-/// One line saying what a run measured, where and when.
+/// The PSNR cell of the full table: with alpha, also alpha and opaque-colour PSNR.
+fn full_psnr_cell(r: &Record) -> String {
+    match r.alpha {
+        Some(a) => format!(
+            "{} (alpha {}, opaque colour {})",
+            psnr_cell(r),
+            num(Some(a.alpha), 2),
+            num(Some(a.colour_opaque), 2)
+        ),
+        None => psnr_cell(r),
+    }
+}
+
+/// One line saying what a run measured, where and when (and, for images with alpha, what its
+/// PSNR means).
 pub fn caption(run: &Run) -> String {
+    let alpha = if run.records.iter().any(|r| r.alpha.is_some()) {
+        " Images with alpha: PSNR of the colour composited on white; the full table adds the PSNR of alpha and of the colour of fully opaque pixels; WebP codes alpha lossy at its quality setting (`cwebp -q Q -alpha_q Q`)."
+    } else {
+        ""
+    };
     format!(
-        "Trained on `{}`, measured on the {} images of {} ({:.1} Mpx); commit `{}`, {}, {:.0} min.",
+        "Trained on `{}`, measured on the {} images of {} ({:.1} Mpx); commit `{}`, {}, {:.0} min.{alpha}",
         run.train,
         run.images,
         run.test,
@@ -57,7 +76,7 @@ pub fn full_table(run: &Run) -> String {
             r.bytes.map_or("-".into(), |b| b.to_string()),
             num(r.bpp, 3),
             num(r.bpp_with_decoder, 3),
-            psnr_cell(r),
+            full_psnr_cell(r),
             num(r.encode_s, 2),
             num(r.decode_s, 2),
             num(r.train_s, 0),

@@ -74,12 +74,12 @@ pub fn psnr_from_mse(mse: f64) -> f64 {
     -10.0 * mse.log10()
 }
 
-/// PSNR of each of `originals` against the image of the same name in `pack`, as the
-/// pure-Rust renderer decodes it at the original's size ([`image_psnr`]).
-pub fn pack_psnr(
+/// Each of `originals` as the pure-Rust renderer decodes the image of the same name in `pack`
+/// at the original's size (with the original's channels).
+pub fn pack_render(
     pack: &crate::Pack,
     originals: &[crate::pixels::SourceImage],
-) -> crate::Result<Vec<f64>> {
+) -> crate::Result<Vec<Vec<u8>>> {
     use rayon::prelude::*;
     let renderer = crate::render::Renderer::new(&pack.decoder);
     let starts = pack.latent_starts();
@@ -96,20 +96,33 @@ pub fn pack_psnr(
                 .get(img.name.as_str())
                 .ok_or_else(|| crate::Error::Usage(format!("{} is not in the pack", img.name)))?;
             let e = &pack.index[i];
-            let size = (img.width, img.height);
             let mut out = vec![0u8; img.pixels.len()];
             let z = pack.image_latents(i, &starts);
             renderer.render_image(
                 pack.patches,
                 &z,
                 (e.width, e.height),
-                size,
+                (img.width, img.height),
                 img.channels,
                 &mut out,
             )?;
-            Ok(image_psnr(&out, &img.pixels, img.channels))
+            Ok(out)
         })
         .collect()
+}
+
+/// PSNR of each of `originals` against its decoding from `pack` ([`pack_render`],
+/// [`image_psnr`]).
+pub fn pack_psnr(
+    pack: &crate::Pack,
+    originals: &[crate::pixels::SourceImage],
+) -> crate::Result<Vec<f64>> {
+    let decoded = pack_render(pack, originals)?;
+    Ok(decoded
+        .iter()
+        .zip(originals)
+        .map(|(d, o)| image_psnr(d, &o.pixels, o.channels))
+        .collect())
 }
 
 #[cfg(test)]
