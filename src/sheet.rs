@@ -106,7 +106,7 @@ impl Canvas {
                     let shown = match alpha {
                         None => rgb,
                         Some(a) => {
-                            let back = if (cx / CHECKER + cy / CHECKER) % 2 == 0 {
+                            let back = if (cx / CHECKER + cy / CHECKER).is_multiple_of(2) {
                                 CHECKER_LIGHT
                             } else {
                                 CHECKER_DARK

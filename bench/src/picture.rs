@@ -12,7 +12,7 @@ fn exact_psnr(img: &SourceImage) -> f64 {
 }
 
 /// Mean PSNR over the images ([`image_psnr`]: after compositing on white for images with
-/// alpha), exact images counted as [`exact_psnr`].
+/// alpha), an exactly decoded image counted as if one sample were one level off.
 pub fn mean_psnr(decoded: &[Vec<u8>], originals: &[SourceImage]) -> f64 {
     let total: f64 = decoded
         .iter()
@@ -22,8 +22,8 @@ pub fn mean_psnr(decoded: &[Vec<u8>], originals: &[SourceImage]) -> f64 {
     total / originals.len() as f64
 }
 
-/// Mean alpha qualities over the images, if they have alpha (exact images counted as
-/// [`exact_psnr`]).
+/// Mean alpha qualities over the images, if they have alpha (exact images counted as in
+/// [`mean_psnr`]).
 pub fn mean_alpha(decoded: &[Vec<u8>], originals: &[SourceImage]) -> Option<AlphaQuality> {
     let with_alpha: Vec<_> = decoded
         .iter()

@@ -174,3 +174,69 @@ fn the_readme_tables_and_plots_are_those_of_the_committed_results() {
             >= 1
     );
 }
+
+#[test]
+fn images_with_alpha_are_measured_with_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("alpha.json");
+    let images = repo().join("tests/data/alpha");
+    let folder = images.to_str().unwrap();
+    let out = run(
+        RD,
+        &[
+            "--train",
+            folder,
+            "--test",
+            folder,
+            "--name",
+            "alpha",
+            "--latent",
+            "8",
+            "--steps",
+            "60",
+            "--refine",
+            "2",
+            "--bits",
+            "6",
+            "--no-avif",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let results = Run::read(&json).unwrap();
+    let codecs: Vec<&str> = results.records.iter().map(|r| r.codec.as_str()).collect();
+    assert!(
+        !codecs.contains(&"JPEG"),
+        "JPEG would drop alpha: {codecs:?}"
+    );
+    assert!(
+        codecs.contains(&"gonpack") && codecs.contains(&"WebP"),
+        "{codecs:?}"
+    );
+    for r in results.records.iter().filter(|r| r.psnr.is_some()) {
+        // Means over the 7 images with alpha (`psnr` also counts the grey digit).
+        let a = r
+            .alpha
+            .unwrap_or_else(|| panic!("lossy record without alpha: {r:?}"));
+        assert!(a.on_white.is_finite() && a.alpha.is_finite(), "{r:?}");
+        assert!(
+            a.colour_opaque.is_finite() && r.psnr.unwrap().is_finite(),
+            "{r:?}"
+        );
+    }
+    let webp_best = results
+        .records
+        .iter()
+        .filter(|r| r.codec == "WebP")
+        .filter_map(|r| r.alpha)
+        .map(|a| a.alpha)
+        .fold(0.0, f64::max);
+    assert!(
+        webp_best > 30.0,
+        "WebP at quality 75 keeps alpha well: {webp_best}"
+    );
+    let table = gonpack_bench::report::full_table(&results);
+    assert!(table.contains("(alpha "), "{table}");
+    assert!(gonpack_bench::report::caption(&results).contains("composited on white"));
+}

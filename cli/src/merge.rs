@@ -38,18 +38,13 @@ pub fn run(a: MergeArgs) -> Result<()> {
     let (bytes, sizes) = merged.to_bytes()?;
     let _lock = lock_pack(pending.path())?;
     pending.commit(&bytes)?;
-    let pixels: u64 = merged
-        .index
-        .iter()
-        .map(|e| u64::from(e.width) * u64::from(e.height))
-        .sum();
     let mut o = format!(
         "merged {} packs ({} images) into {}\n",
         parts.len(),
         merged.len(),
         ShownPath(&a.output)
     );
-    o += &super::size_lines(&sizes, pixels);
+    o += &super::size_lines(&sizes, merged.pixels());
     o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
     super::emit(&o)
 }

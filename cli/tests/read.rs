@@ -10,16 +10,8 @@ use gonpack::{Limits, Reader};
 
 /// Runs gonpack; panics with its output unless it succeeds.
 fn gonpack_ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gonpack"))
-        .args(args)
-        .output()
-        .expect("run gonpack");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "gonpack {args:?}: {log}");
+    let (code, log) = gonpack_status(args);
+    assert_eq!(code, Some(0), "gonpack {args:?}: {log}");
     log
 }
 

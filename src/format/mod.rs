@@ -85,6 +85,14 @@ impl Pack {
         self.index.is_empty()
     }
 
+    /// Pixels of all images at their stored sizes (the denominator of bits per pixel).
+    pub fn pixels(&self) -> u64 {
+        self.index
+            .iter()
+            .map(|e| u64::from(e.width) * u64::from(e.height))
+            .sum()
+    }
+
     /// Dequantised latent number `k` (of a whole image or of one patch).
     pub fn latent(&self, k: usize) -> Vec<f32> {
         let d = self.shape().latent_dim;

@@ -83,10 +83,13 @@ pub fn read_folder_part(
     Ok((images, report))
 }
 
-/// The image files under `dir` (by extension), sorted by path, each with its name relative to
-/// `dir` (`None` when not valid UTF-8: names are stored as UTF-8, and two names that differ
-/// only in invalid bytes would become one); other files go to the report.
-fn list_images(dir: &Path) -> Result<(Vec<(PathBuf, Option<String>)>, FolderReport)> {
+/// An image file and its name relative to the folder (`None` when not valid UTF-8: names are
+/// stored as UTF-8, and two names that differ only in invalid bytes would become one).
+type Listed = (PathBuf, Option<String>);
+
+/// The image files under `dir` (by extension), sorted by path ([`Listed`]); other files go to
+/// the report.
+fn list_images(dir: &Path) -> Result<(Vec<Listed>, FolderReport)> {
     if !dir.is_dir() {
         return Err(Error::Usage("is not a folder".into()).in_file(dir));
     }

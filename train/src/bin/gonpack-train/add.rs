@@ -44,11 +44,6 @@ pub fn run(a: AddArgs) -> Result<()> {
         train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;
     let (bytes, sizes) = pack.to_bytes()?;
     pending.commit(&bytes)?;
-    let pixels: u64 = pack
-        .index
-        .iter()
-        .map(|e| u64::from(e.width) * u64::from(e.height))
-        .sum();
     let mut o = format!(
         "added {} and replaced {} images from {} into {} (now {} images)\n",
         report.added,
@@ -57,7 +52,7 @@ pub fn run(a: AddArgs) -> Result<()> {
         ShownPath(&a.pack),
         pack.len()
     );
-    o += &gonpack_cli::size_lines(&sizes, pixels);
+    o += &gonpack_cli::size_lines(&sizes, pack.pixels());
     o += &gonpack_cli::quality_line(&pack, &images)?.replace("quality ", "new     ");
     if report.clamped > 0 {
         o += &format!(
