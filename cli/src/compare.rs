@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use gonpack::render::metrics::psnr_u8;
+use gonpack::render::metrics::image_psnr;
 use gonpack::sheet::{Canvas, GLYPH};
 use gonpack::{Error, Reader, Result};
 
@@ -82,7 +82,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
         let (w, h, c) = (img.width, img.height, img.channels);
         let stored = reader.render(*i, w, h)?.into_bytes();
         let large = reader.render(*i, w * z, h * z)?.into_bytes();
-        let psnr = psnr_u8(&stored, &img.pixels);
+        let psnr = image_psnr(&stored, &img.pixels, img.channels);
         sum += psnr;
         sheet.paste(0, y, w, h, c, &img.pixels, z);
         sheet.paste(panel_w + GAP, y, w, h, c, &stored, z);
