@@ -28,14 +28,15 @@ demo: build
 	$(BIN) decode out/corpus.gonpack --scale 4 -o out/corpus-x4
 	@echo "pack: out/corpus.gonpack   4x images: out/corpus-x4/"
 
-# Whole test suite (release build, shared with `make build`), formatting and lints.
+# Whole test suite (release build, shared with `make build`), formatting and lints; the reader
+# packages (gonpack, gonpack-cli, gonpack-python) must not depend on libtorch.
 test: setup python
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps --workspace
 	$(CARGO) test --release --workspace
 	.venv/bin/pytest --quiet -p no:cacheprovider python/tests
-	@for p in gonpack gonpack-cli; do \
+	@for p in gonpack gonpack-cli gonpack-python; do \
 		! $(CARGO) tree -p $$p --prefix none | grep -E '^(tch|torch-sys) ' \
 		|| { echo "$$p must not depend on libtorch"; exit 1; }; done
 
