@@ -18,6 +18,24 @@ pub fn channel_name(channels: u8) -> &'static str {
     }
 }
 
+/// `width x height` 8-bit samples with `channels` channels (1 to 4) as an image-crate picture:
+/// grey, grey + alpha, RGB or RGBA; `None` when the sample count does not match.
+pub fn dynamic_image(
+    width: u32,
+    height: u32,
+    channels: u8,
+    pixels: Vec<u8>,
+) -> Option<image::DynamicImage> {
+    use image::DynamicImage as D;
+    match channels {
+        1 => image::GrayImage::from_raw(width, height, pixels).map(D::ImageLuma8),
+        2 => image::GrayAlphaImage::from_raw(width, height, pixels).map(D::ImageLumaA8),
+        3 => image::RgbImage::from_raw(width, height, pixels).map(D::ImageRgb8),
+        4 => image::RgbaImage::from_raw(width, height, pixels).map(D::ImageRgba8),
+        _ => None,
+    }
+}
+
 /// Colour channels of an image or decoder with `channels` channels: 1 or 3.
 pub fn colour_channels(channels: u8) -> u8 {
     channels - u8::from(has_alpha(channels))

@@ -4,7 +4,7 @@ use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
-use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
+use image::DynamicImage;
 
 use crate::consts::*;
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::format::model::{DecoderWeights, ModelShape};
 use crate::format::quant::Quantiser;
 use crate::format::section::{tag_name, SectionEntry};
 use crate::format::{index, Header, ImageEntry, Pack, SizeBreakdown};
-use crate::pixels::renders;
+use crate::pixels::{dynamic_image, renders};
 use crate::render::Renderer;
 
 /// Section tags in the order [`Reader`] keeps them.
@@ -316,12 +316,7 @@ impl<R: Read + Seek> Reader<R> {
     pub fn render(&mut self, i: usize, width: u32, height: u32) -> Result<DynamicImage> {
         let mut buf = crate::format::limits::zeroed(self.buffer_len(i, width, height)?)?;
         self.render_into(i, width, height, &mut buf)?;
-        let image = match self.entry(i)?.channels {
-            1 => GrayImage::from_raw(width, height, buf).map(DynamicImage::ImageLuma8),
-            2 => GrayAlphaImage::from_raw(width, height, buf).map(DynamicImage::ImageLumaA8),
-            3 => RgbImage::from_raw(width, height, buf).map(DynamicImage::ImageRgb8),
-            _ => RgbaImage::from_raw(width, height, buf).map(DynamicImage::ImageRgba8),
-        };
+        let image = dynamic_image(width, height, self.entry(i)?.channels, buf);
         Ok(image.expect("buffer length checked by render_into"))
     }
 
@@ -349,8 +344,8 @@ impl<R: Read + Seek> Reader<R> {
         })
     }
 
-    /// Index entry `i`, after a bounds check.
-    fn entry(&mut self, i: usize) -> Result<&ImageEntry> {
+    /// Index entry `i` (reads the index), or a usage error when the pack has no image `i`.
+    pub fn entry(&mut self, i: usize) -> Result<&ImageEntry> {
         self.check_image(i)?;
         Ok(&self.index()?[i])
     }

@@ -1,5 +1,5 @@
 //! Pixel helpers shared by the codecs: mosaics, conversions and the PSNR the tables report.
-use gonpack::pixels::{has_alpha, SourceImage};
+use gonpack::pixels::{dynamic_image, has_alpha, SourceImage};
 use gonpack::render::metrics::{alpha_psnr, image_psnr};
 use image::DynamicImage;
 
@@ -52,13 +52,7 @@ pub fn mean_alpha(decoded: &[Vec<u8>], originals: &[SourceImage]) -> Option<Alph
 /// `img` as an image-crate picture (grey or RGB, with or without alpha).
 pub fn dynamic(img: &SourceImage) -> DynamicImage {
     let (w, h, p) = (img.width, img.height, img.pixels.clone());
-    let picture = match img.channels {
-        1 => image::GrayImage::from_raw(w, h, p).map(DynamicImage::ImageLuma8),
-        2 => image::GrayAlphaImage::from_raw(w, h, p).map(DynamicImage::ImageLumaA8),
-        3 => image::RgbImage::from_raw(w, h, p).map(DynamicImage::ImageRgb8),
-        _ => image::RgbaImage::from_raw(w, h, p).map(DynamicImage::ImageRgba8),
-    };
-    picture.expect("w x h x channels samples")
+    dynamic_image(w, h, img.channels, p).expect("w x h x channels samples")
 }
 
 /// The samples of `img` with `channels` channels (1 to 4).

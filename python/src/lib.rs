@@ -182,10 +182,7 @@ impl PackReader {
     /// `(name, width, height, channels)` of image `i` as stored.
     fn entry(&self, i: usize) -> PyResult<(String, u32, u32, u8)> {
         self.with(|r| {
-            let len = r.len();
-            let e = r.index()?.get(i).ok_or_else(|| {
-                Error::Usage(format!("image {i} asked for, the pack holds {len}"))
-            })?;
+            let e = r.entry(i)?;
             Ok((e.name.clone(), e.width, e.height, e.channels))
         })
     }
@@ -193,19 +190,16 @@ impl PackReader {
     /// Position of the image a name means: the whole name, or the name without its extension
     /// when only one image has that stem; `KeyError` otherwise (naming candidates).
     fn resolve(&self, name: &str) -> PyResult<usize> {
-        self.with(|r| r.resolve(name)).map_err(|e| {
-            Python::attach(|py| {
-                if e.is_instance_of::<exc::PyValueError>(py) {
-                    exc::PyKeyError::new_err(e.value(py).to_string())
-                } else {
-                    e
-                }
-            })
+        let found = self.with(|r| Ok(r.resolve(name)))?;
+        found.map_err(|e| match e.root() {
+            Error::Usage(_) => exc::PyKeyError::new_err(e.to_string()),
+            _ => to_py(e),
         })
     }
 
     /// Output size of image `i` for `scale` (a factor) or `size` (`(width, height)`), at
-    /// most one given (neither: the stored size); checked against the limits.
+    /// most one given (neither: the stored size); checked against the limits (which refuse a
+    /// zero size).
     #[pyo3(signature = (i, scale=None, size=None))]
     fn target(
         &self,
@@ -217,11 +211,6 @@ impl PackReader {
         let (w, h) = match (scale, size) {
             (Some(_), Some(_)) => {
                 return Err(exc::PyValueError::new_err("give scale or size, not both"))
-            }
-            (None, Some((0, _) | (_, 0))) => {
-                return Err(exc::PyValueError::new_err(
-                    "size: width and height must be positive",
-                ))
             }
             (None, Some(s)) => s,
             (f, None) => scaled_size(width, height, f.unwrap_or(1.0)).map_err(to_py)?,

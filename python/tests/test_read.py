@@ -103,7 +103,7 @@ def test_keys_iteration_and_slices(digits):
             pack.read(0, scale=2, size=(4, 4))
         with pytest.raises(ValueError, match="positive"):
             pack.read(0, scale=0)
-        with pytest.raises(ValueError, match="positive"):
+        with pytest.raises(ValueError, match="zero size"):
             pack.read(0, size=(0, 4))
 
 

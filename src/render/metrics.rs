@@ -80,6 +80,27 @@ pub fn pack_render(
     pack: &crate::Pack,
     originals: &[crate::pixels::SourceImage],
 ) -> crate::Result<Vec<Vec<u8>>> {
+    render_each(pack, originals, |decoded, _| decoded)
+}
+
+/// PSNR of each of `originals` against its decoding from `pack` ([`pack_render`],
+/// [`image_psnr`]); each decoding is dropped once measured.
+pub fn pack_psnr(
+    pack: &crate::Pack,
+    originals: &[crate::pixels::SourceImage],
+) -> crate::Result<Vec<f64>> {
+    render_each(pack, originals, |decoded, o| {
+        image_psnr(&decoded, &o.pixels, o.channels)
+    })
+}
+
+/// `f(decoding, original)` for each of `originals`, rendered in parallel as [`pack_render`]
+/// says.
+fn render_each<T: Send>(
+    pack: &crate::Pack,
+    originals: &[crate::pixels::SourceImage],
+    f: impl Fn(Vec<u8>, &crate::pixels::SourceImage) -> T + Sync,
+) -> crate::Result<Vec<T>> {
     use rayon::prelude::*;
     let renderer = crate::render::Renderer::new(&pack.decoder);
     let starts = pack.latent_starts();
@@ -106,23 +127,9 @@ pub fn pack_render(
                 img.channels,
                 &mut out,
             )?;
-            Ok(out)
+            Ok(f(out, img))
         })
         .collect()
-}
-
-/// PSNR of each of `originals` against its decoding from `pack` ([`pack_render`],
-/// [`image_psnr`]).
-pub fn pack_psnr(
-    pack: &crate::Pack,
-    originals: &[crate::pixels::SourceImage],
-) -> crate::Result<Vec<f64>> {
-    let decoded = pack_render(pack, originals)?;
-    Ok(decoded
-        .iter()
-        .zip(originals)
-        .map(|(d, o)| image_psnr(d, &o.pixels, o.channels))
-        .collect())
 }
 
 #[cfg(test)]

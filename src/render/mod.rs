@@ -71,6 +71,20 @@ pub fn to_u8(y: f32) -> u8 {
 /// Most output channels a decoder has (RGB + alpha).
 const MAX_CHANNELS: usize = 4;
 
+/// Output pixels from a block of decoder outputs (`c` per pixel), [`write_pixel`] for each;
+/// a decoder without alpha rendering its own channels maps each value straight through
+/// [`to_u8`], without the per-pixel dispatch.
+pub fn write_pixels(values: &[f32], c: usize, out: &mut [u8]) {
+    if out.len() == values.len() && !has_alpha(c as u8) {
+        out.iter_mut().zip(values).for_each(|(d, &v)| *d = to_u8(v));
+    } else {
+        let oc = out.len() / (values.len() / c).max(1);
+        for (px, v) in out.chunks_exact_mut(oc).zip(values.chunks_exact(c)) {
+            write_pixel(v, px);
+        }
+    }
+}
+
 /// One output pixel (`out.len()` channels, which the decoder [`renders`]) from the decoder's
 /// outputs `v` at that pixel (format-spec §8.6). Without alpha: each value through [`to_u8`],
 /// or their mean for a grey image from an RGB decoder. With alpha (the last output, `a`
@@ -181,9 +195,7 @@ impl Renderer {
                     xy[1] = coords::axis(row as u32, height);
                 }
                 self.eval_block(&shifts, n, s);
-                for (px, v) in dst.chunks_exact_mut(oc).zip(s.out.chunks_exact(c)) {
-                    write_pixel(v, px);
-                }
+                write_pixels(&s.out[..n * c], c, dst);
             },
         );
         Ok(())
