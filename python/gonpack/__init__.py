@@ -9,7 +9,7 @@ package is the pure-Rust reader (no libtorch, no torch needed)::
     with gonpack.open("out/corpus.gonpack") as pack:
         print(len(pack), pack.names[:3])
         digit = pack[0]                      # uint8, (H, W) grey or (H, W, C)
-        big = pack.read("mnist/0003.png", scale=4)
+        big = pack.read("mnist/00003_1.png", scale=4)
         for name, image in pack.items():
             ...
 
