@@ -1,11 +1,11 @@
-//! Every magic number of the `.gonpack` container (versions 1 to 4), named as in
+//! Every magic number of the `.gonpack` container (versions 1 to 5), named as in
 //! `format-spec.md`.
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Newest container version: adds alpha (decoders with 2 or 4 output channels, images with
-/// alpha). A pack is written with the oldest version that can hold it.
-pub const VERSION: u16 = 4;
+/// Newest container version: adds the latent-grid model ([`GRID_VERSION`]). A pack is written
+/// with the oldest version that can hold it.
+pub const VERSION: u16 = 5;
 /// The version that added alpha channels.
 pub const ALPHA_VERSION: u16 = 4;
 /// The version that added the output function.
@@ -60,6 +60,29 @@ pub const MAX_BITS: u8 = 16;
 /// Largest image name, in bytes of UTF-8.
 pub const MAX_NAME_LEN: usize = 4096;
 
+/// The version that added latent grids (model [`MODEL_GRID`]).
+pub const GRID_VERSION: u16 = 5;
+/// Model code (header byte 42, version 5): one latent vector per image or patch.
+pub const MODEL_VECTOR: u8 = 0;
+/// Model code (header byte 42, version 5): a pyramid of latent grids per image.
+pub const MODEL_GRID: u8 = 1;
+/// Largest number of latent levels a grid pack may declare.
+pub const MAX_LEVELS: usize = 16;
+/// Largest number of global latents a grid pack may declare.
+pub const MAX_GLOBAL: usize = 64;
+/// Largest number of Fourier frequencies a grid pack may declare.
+pub const MAX_FREQUENCIES: usize = 8;
+/// Largest number of gradient-origin steps a grid pack may declare.
+pub const MAX_GON_STEPS: usize = 8;
+
+/// Bytes of one plane's entry in a grid pack's `QUAN` section: ratio (f32), largest code (u16).
+pub const LEVEL_MODEL_LEN: usize = 6;
+/// Most bytes a grid pack's latent stream may spend per latent value (the coder's probability
+/// precision bounds a code at 24 bits), checked before the stream is read.
+pub const GRID_BYTES_PER_VALUE: u64 = 4;
+/// Bytes a grid pack's latent stream may hold beyond [`GRID_BYTES_PER_VALUE`] per value.
+pub const GRID_STREAM_SLACK: u64 = 16;
+
 /// Default patch core size `T` of `encode` (images up to `T x T` stay whole).
 pub const DEFAULT_PATCH: u32 = 32;
 /// Default patch margin `O` of `encode`.
@@ -67,3 +90,16 @@ pub const DEFAULT_OVERLAP: u32 = 4;
 
 /// zstd level used for the compressed sections.
 pub const ZSTD_LEVEL: i32 = 19;
+
+/// Largest `|code|` an entropy-coded latent level may hold (its alphabet is then `2 * 4095 + 1`
+/// symbols).
+pub const MAX_GRID_CODE: u16 = 4095;
+/// Smallest ratio `P(k + 1) / P(k)` of an entropy-coding level model (the binary32 value nearest
+/// `1e-6`; a code of 1 then already gets only about `17 / 2^24` of the table).
+pub const MIN_RATIO: f32 = 1e-6;
+/// Largest ratio of an entropy-coding level model (the binary32 value nearest `0.9999`): with
+/// codes of at most [`MAX_GRID_CODE`], larger ratios are already close to uniform.
+pub const MAX_RATIO: f32 = 0.9999;
+/// Fixed-point precision of the entropy coder: each level's integer probability table sums to
+/// `2^24`.
+pub const ENTROPY_PRECISION: usize = 24;

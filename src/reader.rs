@@ -8,13 +8,18 @@ use image::DynamicImage;
 
 use crate::consts::*;
 use crate::error::{Error, Result};
+use crate::format::entropy::{self, LevelModel};
+use crate::format::grid::GridWeights;
+use crate::format::grid_pack::{dequantise, read_models, runs, GridPack};
 use crate::format::limits::Limits;
+use crate::format::model::POINT_OVERHEAD;
 use crate::format::model::{DecoderWeights, ModelShape};
 use crate::format::quant::Quantiser;
 use crate::format::section::{tag_name, SectionEntry};
-use crate::format::{index, Header, ImageEntry, Pack, SizeBreakdown};
+use crate::format::{index, read_weights, Header, ImageEntry, Pack, SizeBreakdown};
 use crate::pixels::{dynamic_image, renders};
-use crate::render::Renderer;
+use crate::render::grid::GridRenderer;
+use crate::render::{RenderFn, Renderer};
 
 /// Section tags in the order [`Reader`] keeps them.
 const TAGS: [[u8; 4]; 4] = [TAG_DECODER, TAG_QUANT, TAG_LATENTS, TAG_INDEX];
@@ -60,6 +65,8 @@ pub struct Reader<R> {
     starts: Vec<usize>,
     decoder: Option<(DecoderWeights, Renderer)>,
     latents: Option<(Quantiser, Vec<u16>)>,
+    grid_decoder: Option<(GridWeights, GridRenderer)>,
+    grid_codes: Option<(Vec<LevelModel>, Vec<i16>)>,
 }
 
 impl Reader<BufReader<File>> {
@@ -95,12 +102,21 @@ impl<R: Read + Seek> Reader<R> {
             .map_err(io_err)?;
         let header = Header::parse(&head)?;
         let shape = header.shape;
-        limits.check_latents(
-            u64::from(header.latent_count),
-            shape.latent_dim as u64,
-            file_len,
-        )?;
-        limits.check_decoder(&shape)?;
+        match header.grid {
+            Some(g) => {
+                limits.check_latents(u64::from(header.image_count), 1, file_len)?;
+                limits.check_latents(u64::from(header.latent_count), 1, file_len)?;
+                limits.check_decoder(g.param_count(), g.macs_per_point())?;
+            }
+            None => {
+                limits.check_latents(
+                    u64::from(header.latent_count),
+                    shape.latent_dim as u64,
+                    file_len,
+                )?;
+                limits.check_decoder(shape.param_count(), shape.macs_per_point())?;
+            }
+        }
         let table_end = table_end(&header);
         if file_len < table_end {
             return Err(Error::Truncated(format!(
@@ -153,6 +169,8 @@ impl<R: Read + Seek> Reader<R> {
             starts: Vec::new(),
             decoder: None,
             latents: None,
+            grid_decoder: None,
+            grid_codes: None,
         })
     }
 
@@ -205,7 +223,7 @@ impl<R: Read + Seek> Reader<R> {
             let mut at = 0u64;
             starts.push(0);
             for e in &entries {
-                at += self.header.patches.units(e.width, e.height);
+                at += self.units(e);
                 if at > u64::from(self.header.latent_count) {
                     break;
                 }
@@ -216,17 +234,22 @@ impl<R: Read + Seek> Reader<R> {
                     let size = (e.width, e.height);
                     sum.saturating_add(self.header.patches.points(size, size))
                 });
-                let work = self.shape().work(points, at);
+                let work = self.work(points, at);
                 if let Err(e) = self.limits.check_pack_work(work, self.file_len) {
                     return Err(self.named(e));
                 }
             } else {
                 let e = Error::Format(format!(
-                    "the index implies {}{at} latents, the header says {}",
+                    "the index implies {}{at} latent {}, the header says {}",
                     if starts.len() <= entries.len() {
                         "more than "
                     } else {
                         ""
+                    },
+                    if self.header.grid.is_some() {
+                        "values"
+                    } else {
+                        "vectors"
                     },
                     self.header.latent_count
                 ));
@@ -251,6 +274,32 @@ impl<R: Read + Seek> Reader<R> {
         found.map_err(|e| self.named(e))
     }
 
+    /// Latents of image `e`: vectors (one per patch) or grid values.
+    fn units(&self, e: &ImageEntry) -> u64 {
+        match &self.header.grid {
+            Some(g) => g.latents(e.width, e.height),
+            None => self.header.patches.units(e.width, e.height),
+        }
+    }
+
+    /// The work of evaluating `points` points with `latents` latent vectors (or grid values).
+    fn work(&self, points: u64, latents: u64) -> u64 {
+        match &self.header.grid {
+            Some(g) => points.saturating_mul(g.macs_per_point() + POINT_OVERHEAD),
+            None => self.shape().work(points, latents),
+        }
+    }
+
+    /// An error for a vector-model operation asked of a grid pack.
+    fn vectors_only(&self, what: &str) -> Result<()> {
+        match self.header.grid {
+            Some(_) => Err(self.named(Error::Unsupported(format!(
+                "{what}: this pack holds latent grids (version {GRID_VERSION}), not latent vectors"
+            )))),
+            None => Ok(()),
+        }
+    }
+
     /// The decoder weights (read on first use).
     pub fn decoder(&mut self) -> Result<&DecoderWeights> {
         Ok(&self.prepared_decoder()?.0)
@@ -265,6 +314,7 @@ impl<R: Read + Seek> Reader<R> {
     /// latent per patch (row by row) concatenated otherwise. The latent section is read on
     /// first use.
     pub fn latent(&mut self, i: usize) -> Result<Vec<f32>> {
+        self.vectors_only("latent vectors")?;
         self.check_image(i)?;
         self.index()?;
         let (d, range) = (self.shape().latent_dim, self.starts[i]..self.starts[i + 1]);
@@ -280,7 +330,7 @@ impl<R: Read + Seek> Reader<R> {
         let source = (e.width, e.height);
         let patches = self.header.patches;
         let points = patches.points(source, (width, height));
-        let work = self.shape().work(points, patches.units(e.width, e.height));
+        let work = self.work(points, self.units(&e));
         self.limits.check_render_work(work)?;
         crate::render::buffer_len(width, height, e.channels).ok_or_else(|| {
             Error::Limits(format!("a {width}x{height} render does not fit in memory"))
@@ -298,6 +348,17 @@ impl<R: Read + Seek> Reader<R> {
             )));
         }
         let e = self.entry(i)?.clone();
+        if self.header.grid.is_some() {
+            let grids = self.grids(i)?;
+            let renderer = &self.prepared_grid_decoder()?.1;
+            return renderer.render_into(
+                &grids,
+                (e.width, e.height),
+                (width, height),
+                e.channels,
+                buf,
+            );
+        }
         let z = self.latent(i)?;
         let patches = self.header.patches;
         let renderer = &self.prepared_decoder()?.1;
@@ -328,8 +389,101 @@ impl<R: Read + Seek> Reader<R> {
         }
     }
 
+    /// Every image's decoding, prepared once (decoder and latents read and decoded): a
+    /// function that renders image `i` at `(width, height)` with `channels` channels into a
+    /// buffer of exactly that size, callable from many threads. Sizes and limits are the
+    /// caller's to check first ([`Self::buffer_len`]).
+    pub fn prepare(&mut self) -> Result<RenderFn<'_>> {
+        let n = self.len();
+        self.index()?;
+        if self.header.grid.is_some() {
+            let grids = (0..n).map(|i| self.grids(i)).collect::<Result<Vec<_>>>()?;
+            let renderer = &self.grid_decoder.as_ref().expect("read by grids").1;
+            let index = self.index.as_deref().expect("read above");
+            return Ok(Box::new(move |i, out, channels, buf| {
+                let e = &index[i];
+                renderer.render_into(&grids[i], (e.width, e.height), out, channels, buf)
+            }));
+        }
+        let latents = (0..n).map(|i| self.latent(i)).collect::<Result<Vec<_>>>()?;
+        self.prepared_decoder()?;
+        let renderer = &self.decoder.as_ref().expect("read above").1;
+        let index = self.index.as_deref().expect("read above");
+        let patches = self.header.patches;
+        Ok(Box::new(move |i, out, channels, buf| {
+            let e = &index[i];
+            renderer.render_image(
+                patches,
+                &latents[i],
+                (e.width, e.height),
+                out,
+                channels,
+                buf,
+            )
+        }))
+    }
+
+    /// The dequantised latent grids of image `i` of a grid pack, level after level
+    /// (format-spec §11). The latent section is read and entropy-decoded on first use.
+    pub fn grids(&mut self, i: usize) -> Result<Vec<f32>> {
+        self.check_image(i)?;
+        let e = self.entry(i)?.clone();
+        let range = self.starts[i]..self.starts[i + 1];
+        self.grid_codes()?;
+        self.prepared_grid_decoder()?;
+        let decoder = &self.grid_decoder.as_ref().expect("read above").0;
+        let codes = &self.grid_codes.as_ref().expect("read above").1;
+        Ok(dequantise(decoder, &e, &codes[range]))
+    }
+
+    /// Reads everything of a grid pack into a [`GridPack`].
+    pub fn into_grid_pack(mut self) -> Result<GridPack> {
+        let index = self.index()?.to_vec();
+        let (models, codes) = self.grid_codes()?.clone();
+        let decoder = self.prepared_grid_decoder()?.0.clone();
+        Ok(GridPack {
+            decoder,
+            models,
+            codes,
+            index,
+            weight_format: self.header.weight_format,
+        })
+    }
+
+    fn prepared_grid_decoder(&mut self) -> Result<&(GridWeights, GridRenderer)> {
+        let Some(shape) = self.header.grid else {
+            return Err(Error::Usage("not a grid pack".into()));
+        };
+        if self.grid_decoder.is_none() {
+            let raw = self.section(DECO)?;
+            let weights = read_weights(self.header.weight_format, &raw)
+                .and_then(|flat| GridWeights::from_flat(shape, &flat))
+                .map_err(|e| self.named(e))?;
+            let renderer = GridRenderer::new(&weights);
+            self.grid_decoder = Some((weights, renderer));
+        }
+        Ok(self.grid_decoder.as_ref().expect("set above"))
+    }
+
+    fn grid_codes(&mut self) -> Result<&(Vec<LevelModel>, Vec<i16>)> {
+        let Some(shape) = self.header.grid else {
+            return Err(Error::Usage("not a grid pack".into()));
+        };
+        if self.grid_codes.is_none() {
+            let runs = runs(&shape, self.index()?);
+            let quan = self.section(QUAN)?;
+            let latn = self.section(LATN)?;
+            let parsed =
+                read_models(&quan).and_then(|m| Ok((entropy::decode(&m, &runs, &latn)?, m)));
+            let (codes, models) = parsed.map_err(|e| self.named(e))?;
+            self.grid_codes = Some((models, codes));
+        }
+        Ok(self.grid_codes.as_ref().expect("set above"))
+    }
+
     /// Reads everything into a [`Pack`].
     pub fn into_pack(mut self) -> Result<Pack> {
+        self.vectors_only("reading as a vector pack")?;
         let index = self.index()?.to_vec();
         let (quant, codes) = self.codes()?.clone();
         let weight_format = self.header.weight_format;
@@ -361,6 +515,7 @@ impl<R: Read + Seek> Reader<R> {
     }
 
     fn prepared_decoder(&mut self) -> Result<&(DecoderWeights, Renderer)> {
+        self.vectors_only("the vector decoder")?;
         if self.decoder.is_none() {
             let raw = self.section(DECO)?;
             let weights = parse_decoder(&self.header, &raw).map_err(|e| self.named(e))?;
@@ -454,11 +609,17 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
     let shape = header.shape;
     let (d, n) = (shape.latent_dim as u64, u64::from(header.image_count));
     let exact = |len: u64| (len, len);
-    let (lo, hi) = match k {
-        DECO => exact(shape.param_count() * header.weight_bytes() as u64),
-        QUAN => exact(8 * d),
-        LATN => exact(u64::from(header.latent_count) * d * header.code_bytes() as u64),
-        _ => (n * 12, n * (MAX_NAME_LEN as u64 + 11)),
+    let values = u64::from(header.latent_count);
+    let (lo, hi) = match (k, header.grid) {
+        (DECO, Some(g)) => exact(g.param_count() * header.weight_bytes() as u64),
+        (QUAN, Some(g)) => exact((LEVEL_MODEL_LEN * g.planes()) as u64),
+        (LATN, Some(_)) => (0, values * GRID_BYTES_PER_VALUE + GRID_STREAM_SLACK),
+        _ => match k {
+            DECO => exact(shape.param_count() * header.weight_bytes() as u64),
+            QUAN => exact(8 * d),
+            LATN => exact(values * d * header.code_bytes() as u64),
+            _ => (n * 12, n * (MAX_NAME_LEN as u64 + 11)),
+        },
     };
     let raw = u64::from(e.raw_len);
     if raw < lo || raw > hi {
@@ -476,17 +637,7 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
 }
 
 fn parse_decoder(header: &Header, raw: &[u8]) -> Result<DecoderWeights> {
-    let flat: Vec<f32> = if header.weight_format == WEIGHTS_F16 {
-        raw.chunks_exact(2)
-            .map(|c| half::f16::from_bits(LE::read_u16(c)).to_f32())
-            .collect()
-    } else {
-        raw.chunks_exact(4).map(LE::read_f32).collect()
-    };
-    if flat.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Format("decoder weight is not finite".into()));
-    }
-    DecoderWeights::from_flat(header.shape, &flat)
+    DecoderWeights::from_flat(header.shape, &read_weights(header.weight_format, raw)?)
 }
 
 fn parse_quant(header: &Header, raw: &[u8]) -> Result<Quantiser> {

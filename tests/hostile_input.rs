@@ -49,20 +49,18 @@ fn packs() -> Vec<(String, Vec<u8>)> {
         "digits16.gonpack",
         "rgb6-f32-12bit.gonpack",
         "rgb6-patch16.gonpack",
+        "grid12.gonpack",
     ]
     .iter()
     .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
     .collect()
 }
 
-/// Reads every part of a pack: index, decoder and every latent.
+/// Reads every part of a pack: index, decoder and every latent (vectors or grids).
 fn read_all(data: &[u8]) -> Result<(), Error> {
     let mut reader = Reader::from_slice(data, FUZZ_LIMITS)?;
     reader.index()?;
-    reader.decoder()?;
-    for i in 0..reader.len() {
-        reader.latent(i)?;
-    }
+    let _render = reader.prepare()?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use gonpack::pixels::SourceImage;
 use gonpack::render::metrics::pack_render;
-use gonpack::{consts, DecoderWeights, Pack};
+use gonpack::{consts, DecoderWeights, Pack, SizeBreakdown};
 use gonpack_train::{
     all_units, assemble, encode, quantise_refined, unquantised_latents, EncodeOptions,
     LatentOptions, Quantise, TrainConfig, DEFAULT_QUANT_REFINE,
@@ -114,7 +114,7 @@ impl Codec for GonpackCodec<'_> {
                 let decoded = pack_render(&pack, test.images)?; // rendered as `decode` does
                 let decode_s = t.elapsed().as_secs_f64();
                 let mut r = pack_record(
-                    &pack,
+                    pack.to_bytes()?.1,
                     Task::Compression,
                     &format!("latent {d}, refine {refine}"),
                     format!("{bits} bits"),
@@ -132,17 +132,16 @@ impl Codec for GonpackCodec<'_> {
     }
 }
 
-/// A record of `pack`: its latents and index as the image bytes, the rest (header, decoder,
-/// section table) as the decoder's.
+/// A record of a pack of `sizes`: its latents and index as the image bytes, the rest (header,
+/// decoder, section table) as the decoder's.
 pub fn pack_record(
-    pack: &Pack,
+    sizes: SizeBreakdown,
     task: Task,
     config: &str,
     setting: String,
     pixels: u64,
     psnr: Option<f64>,
 ) -> Result<Record, BenchError> {
-    let (_, sizes) = pack.to_bytes()?;
     let own = sizes.latents + sizes.index;
     let r = Record::new(
         task,

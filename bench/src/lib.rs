@@ -7,6 +7,7 @@
 //! (JSON files to markdown tables and SVG plots).
 pub mod baselines;
 pub mod gonpack_codec;
+pub mod grid_codec;
 pub mod picture;
 pub mod record;
 pub mod report;

@@ -93,7 +93,7 @@ impl SuperResolution<'_> {
         let psnr = mean_psnr(&decoded, test.images);
         let setting = format!("{SR_BITS} bits, refine {SR_REFINE}, decoded at --scale 2");
         Ok(pack_record(
-            &pack,
+            pack.to_bytes()?.1,
             Task::SuperResolution,
             config,
             setting,

@@ -37,6 +37,10 @@ fn rd_measures_every_codec_and_the_report_is_made_from_its_json() {
             "2",
             "--bits",
             "4,8",
+            "--quality",
+            "2,4",
+            "--grid-steps",
+            "80",
             "--no-avif",
             "--json",
             json.to_str().unwrap(),
@@ -56,7 +60,11 @@ fn rd_measures_every_codec_and_the_report_is_made_from_its_json() {
             .filter(|r| r.codec == codec && r.layout == layout)
             .count()
     };
-    assert_eq!(count("gonpack", Layout::Pack), 2, "refine 2 x bits 4, 8");
+    assert_eq!(
+        count("gonpack", Layout::Pack),
+        4,
+        "grid qualities 2, 4; vector refine 2 x bits 4, 8"
+    );
     assert_eq!(count("JPEG", Layout::PerImage), 7);
     assert_eq!(count("JPEG", Layout::Mosaic), 7);
     assert_eq!(count("WebP", Layout::Mosaic), 6);
@@ -74,13 +82,15 @@ fn rd_measures_every_codec_and_the_report_is_made_from_its_json() {
     }
     // gonpack: a real pack (the decoder counted apart), better than a flat picture, and more
     // bits cost more and give no less.
-    let ours: Vec<_> = results
+    let (grids, ours): (Vec<_>, Vec<_>) = results
         .records
         .iter()
         .filter(|r| r.codec == "gonpack")
-        .collect();
+        .partition(|r| r.config.starts_with("grids"));
+    assert_eq!(grids.len(), 2, "{grids:?}");
+    assert!(grids[0].config.ends_with("quality 2") && grids[1].config.ends_with("quality 4"));
     let flat = flat_psnr(&test);
-    for r in &ours {
+    for r in ours.iter().chain(&grids) {
         assert!(r.bpp_with_decoder.unwrap() > r.bpp.unwrap() + 1.0, "{r:?}");
         assert!(
             r.psnr.unwrap() > flat + 3.0,
@@ -125,9 +135,12 @@ fn rd_measures_every_codec_and_the_report_is_made_from_its_json() {
         written.starts_with("# x\n\n<!-- rd-tables:begin")
             && written.ends_with("<!-- rd-tables:end -->\nafter\n")
     );
+    // gonpack's rows are the hull of its grid and vector points, whichever lie on it.
     assert!(
         written.contains("#### Tiny MNIST")
-            && written.contains("| gonpack, latent 16, refine 2 | 8 bits |")
+            && (written.contains("| gonpack, latent 16, refine 2 | 8 bits |")
+                || written.contains("| gonpack, grids 6+8, quality ")),
+        "{written}"
     );
     assert!(written.contains("| WebP mosaic | quality "));
     let svg = std::fs::read_to_string(docs.join("rd-tiny.svg")).unwrap();
@@ -198,6 +211,10 @@ fn images_with_alpha_are_measured_with_alpha() {
             "2",
             "--bits",
             "6",
+            "--quality",
+            "3",
+            "--grid-steps",
+            "60",
             "--no-avif",
             "--json",
             json.to_str().unwrap(),
@@ -214,6 +231,11 @@ fn images_with_alpha_are_measured_with_alpha() {
         codecs.contains(&"gonpack") && codecs.contains(&"WebP"),
         "{codecs:?}"
     );
+    let grids = results
+        .records
+        .iter()
+        .filter(|r| r.config.starts_with("grids"));
+    assert_eq!(grids.count(), 1, "one grid decoder, quality 3");
     for r in results.records.iter().filter(|r| r.psnr.is_some()) {
         // Means over the 7 images with alpha (`psnr` also counts the grey digit).
         let a = r

@@ -65,17 +65,12 @@ pub fn run(a: DecodeArgs) -> Result<()> {
     for dir in &dirs {
         io::remove_stale_temps(dir, None)?;
     }
-    let mut work = Vec::with_capacity(jobs.len());
-    for (i, e, w, h, len, path) in jobs {
-        work.push((reader.latent(i)?, e, w, h, len, path));
-    }
-    let patches = reader.header().patches;
-    let renderer = reader.renderer()?;
+    let work = jobs;
+    let render = reader.prepare()?;
     let bar = progress::bar(work.len() as u64, "decoding", a.quiet);
-    work.par_iter().try_for_each(|(z, e, w, h, len, path)| {
+    work.par_iter().try_for_each(|(i, e, w, h, len, path)| {
         let mut pixels = gonpack::format::limits::zeroed(*len)?;
-        let source = (e.width, e.height);
-        renderer.render_image(patches, z, source, (*w, *h), e.channels, &mut pixels)?;
+        render(*i, (*w, *h), e.channels, &mut pixels)?;
         io::write_png(path, *w, *h, e.channels, &pixels)?;
         bar.inc(1);
         Ok::<(), Error>(())

@@ -39,6 +39,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
         .iter()
         .map(|e| u64::from(e.width) * u64::from(e.height))
         .sum();
+    let grid = header.grid;
     if a.json {
         let images: Vec<_> = index
             .iter()
@@ -74,12 +75,48 @@ pub fn run(a: InfoArgs) -> Result<()> {
             "bits_per_pixel": sizes.total() as f64 * 8.0 / pixels.max(1) as f64,
             "images": images,
         });
+        let mut doc = doc;
+        doc["model"] = "vector".into();
+        if let Some(g) = grid {
+            // A grid pack: its own architecture fields instead of the vector model's.
+            let o = doc.as_object_mut().expect("an object");
+            for key in [
+                "latent_dim",
+                "modulated_layers",
+                "w0_first",
+                "w0_hidden",
+                "bits",
+            ] {
+                o.remove(key);
+            }
+            o.insert("model".into(), "grid".into());
+            o.insert("levels".into(), g.levels.into());
+            o.insert("global_latents".into(), g.global.into());
+            o.insert("frequencies".into(), g.frequencies.into());
+            o.insert("gon_steps".into(), g.steps.into());
+            o.insert("parameters".into(), g.param_count().into());
+        }
         let json = serde_json::to_string_pretty(&doc).expect("JSON of plain values");
         return super::emit(&(json + "\n"));
     }
     let mut o = String::new();
     writeln!(o, "{}: gonpack v{}", ShownPath(&a.pack), header.version()).ok();
-    writeln!(
+    if let Some(g) = grid {
+        writeln!(
+            o,
+            "  decoder  latent grids: {} levels + {} global, {} Fourier frequencies, {} sine layers x {} wide, {} channel(s), {} output, {} parameters ({})",
+            g.levels, g.global, g.frequencies, g.layers, g.hidden, g.channels, output, g.param_count(), weights
+        )
+        .ok();
+        writeln!(
+            o,
+            "  latents  {} images, {} grid values in all, entropy-coded",
+            index.len(),
+            header.latent_count
+        )
+        .ok();
+    } else {
+        writeln!(
         o,
         "  decoder  SIREN {} sine layers x {} wide, w0 {} / {}, latent {} into {} layer(s), {} channel(s), {} output, {} parameters ({})",
         s.layers,
@@ -94,25 +131,26 @@ pub fn run(a: InfoArgs) -> Result<()> {
         weights
     )
     .ok();
-    writeln!(
-        o,
-        "  latents  {} images x {} dims x {} bits",
-        index.len(),
-        s.latent_dim,
-        header.bits
-    )
-    .ok();
-    if header.patches.patch > 0 {
-        let patched = index
-            .iter()
-            .filter(|e| !header.patches.is_whole(e.width, e.height))
-            .count();
         writeln!(
+            o,
+            "  latents  {} images x {} dims x {} bits",
+            index.len(),
+            s.latent_dim,
+            header.bits
+        )
+        .ok();
+        if header.patches.patch > 0 {
+            let patched = index
+                .iter()
+                .filter(|e| !header.patches.is_whole(e.width, e.height))
+                .count();
+            writeln!(
             o,
             "  patches  {patched} image(s) larger than {0}x{0} cut into patches of {0} + {1} margin; {2} latents in all",
             header.patches.patch, header.patches.overlap, header.latent_count
         )
         .ok();
+        }
     }
     o += &super::size_lines(&sizes, pixels);
     for e in index.iter().take(TEXT_LIST) {

@@ -140,7 +140,10 @@ pub fn read_images(
 
 /// `  quality  mean PSNR …, worst … (name)` for `images` as the pure-Rust renderer decodes
 /// them from `pack` (same order as its index).
-pub fn quality_line(pack: &gonpack::Pack, images: &[SourceImage]) -> Result<String> {
+pub fn quality_line(
+    pack: &dyn gonpack::render::PackImages,
+    images: &[SourceImage],
+) -> Result<String> {
     let psnr = gonpack::render::metrics::pack_psnr(pack, images)?;
     let mean = psnr.iter().sum::<f64>() / psnr.len().max(1) as f64;
     let (worst_i, worst) = psnr

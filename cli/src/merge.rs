@@ -5,7 +5,7 @@ use std::time::Instant;
 use clap::Args;
 use gonpack::io::{lock_pack, PendingFile};
 use gonpack::text::ShownPath;
-use gonpack::{Error, Pack, Result};
+use gonpack::{Error, Pack, Reader, Result};
 
 /// Arguments of `merge`.
 #[derive(Debug, Args)]
@@ -29,22 +29,37 @@ pub fn run(a: MergeArgs) -> Result<()> {
         )));
     }
     let pending = PendingFile::replacing(&a.output)?;
-    let mut parts = Vec::with_capacity(a.parts.len());
-    for path in &a.parts {
-        let (pack, _) = Pack::read(path, &a.limits.limits())?;
-        parts.push((path.clone(), pack));
-    }
-    let merged = gonpack::format::merge::merge(&parts)?;
-    let (bytes, sizes) = merged.to_bytes()?;
+    let limits = a.limits.limits();
+    let grid = Reader::open(&a.parts[0], limits)?.header().grid.is_some();
+    let (bytes, sizes, count, pixels) = if grid {
+        let mut parts = Vec::with_capacity(a.parts.len());
+        for path in &a.parts {
+            let pack = Reader::open(path, limits)?
+                .into_grid_pack()
+                .map_err(|e| e.in_file(path))?;
+            parts.push((path.clone(), pack));
+        }
+        let merged = gonpack::format::merge::merge_grids(&parts)?;
+        let (bytes, sizes) = merged.to_bytes()?;
+        (bytes, sizes, merged.len(), merged.pixels())
+    } else {
+        let mut parts = Vec::with_capacity(a.parts.len());
+        for path in &a.parts {
+            let (pack, _) = Pack::read(path, &limits)?;
+            parts.push((path.clone(), pack));
+        }
+        let merged = gonpack::format::merge::merge(&parts)?;
+        let (bytes, sizes) = merged.to_bytes()?;
+        (bytes, sizes, merged.len(), merged.pixels())
+    };
     let _lock = lock_pack(pending.path())?;
     pending.commit(&bytes)?;
     let mut o = format!(
-        "merged {} packs ({} images) into {}\n",
-        parts.len(),
-        merged.len(),
+        "merged {} packs ({count} images) into {}\n",
+        a.parts.len(),
         ShownPath(&a.output)
     );
-    o += &super::size_lines(&sizes, merged.pixels());
+    o += &super::size_lines(&sizes, pixels);
     o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
     super::emit(&o)
 }

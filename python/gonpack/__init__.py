@@ -136,8 +136,10 @@ class Pack:
         return self._reader.render(i, width, height)
 
     def latent(self, key: Key) -> np.ndarray:
-        """The image's dequantised latent (``float32``; one per patch, concatenated, for an
-        image stored in patches): a compact feature vector of the image."""
+        """The image's dequantised latent (``float32``): a compact feature vector of the image.
+        A vector pack gives its latent (one per patch, concatenated, for an image stored in
+        patches); a grid pack its latent planes, level after level (each row-major), then the
+        global latents."""
         return self._reader.latent(self.index_of(key))
 
     def info(self) -> Dict[str, Any]:

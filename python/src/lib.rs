@@ -249,7 +249,10 @@ impl PackReader {
     /// The dequantised latents of image `i` (one per patch, concatenated, for a patched
     /// image) as a `float32` array.
     fn latent<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        let z = self.with(|r| r.latent(i))?;
+        let z = self.with(|r| match r.header().grid {
+            Some(_) => r.grids(i),
+            None => r.latent(i),
+        })?;
         let n = z.len();
         Ok(ArrayD::from_shape_vec(IxDyn(&[n]), z)
             .expect("one dimension of the vector's length")
@@ -291,6 +294,20 @@ impl PackReader {
         d.set_item("decoder_bytes", sizes.decoder)?;
         d.set_item("latent_bytes", sizes.latents)?;
         d.set_item("index_bytes", sizes.index)?;
+        match header.grid {
+            Some(g) => {
+                // A grid pack: its own architecture fields instead of the vector model's.
+                for key in ["latent_dim", "modulated_layers", "w0", "w0_hidden", "bits"] {
+                    d.del_item(key)?;
+                }
+                d.set_item("model", "grid")?;
+                d.set_item("levels", g.levels)?;
+                d.set_item("global_latents", g.global)?;
+                d.set_item("frequencies", g.frequencies)?;
+                d.set_item("gon_steps", g.steps)?;
+            }
+            None => d.set_item("model", "vector")?,
+        }
         Ok(d)
     }
 }

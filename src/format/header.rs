@@ -3,15 +3,19 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
+use crate::format::grid::GridShape;
 use crate::format::model::{ModelShape, Output};
 use crate::format::patches::Geometry;
 
 /// Everything the fixed header holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Header {
-    /// Decoder architecture.
+    /// Decoder architecture. For a grid pack, the fields it shares with [`GridShape`]
+    /// (channels, hidden width, layers, output; the levels as `latent_dim`) and no modulation.
     pub shape: ModelShape,
-    /// Bits per latent code.
+    /// The grid decoder's architecture, for a pack of latent grids (model [`MODEL_GRID`]).
+    pub grid: Option<GridShape>,
+    /// Bits per latent code (0 in a grid pack, whose codes are entropy-coded integers).
     pub bits: u8,
     /// [`WEIGHTS_F32`] or [`WEIGHTS_F16`].
     pub weight_format: u8,
@@ -41,6 +45,24 @@ impl Header {
         }
         b[0..8].copy_from_slice(&MAGIC);
         LE::write_u16(&mut b[8..10], self.version());
+        if let Some(g) = self.grid {
+            b[12] = field("channels", g.channels)?;
+            b[14] = field("layers", g.layers)?;
+            b[15] = field("steps", g.steps)?;
+            LE::write_u16(&mut b[16..18], field("levels", g.levels)?);
+            LE::write_u16(&mut b[18..20], field("hidden width", g.hidden)?);
+            LE::write_u32(&mut b[28..32], self.image_count);
+            b[32] = self.weight_format;
+            b[33] = self.section_count;
+            b[37] = g.output.code();
+            LE::write_u32(&mut b[38..42], self.latent_count);
+            b[42] = MODEL_GRID;
+            b[43] = field("frequencies", g.frequencies)?;
+            b[44] = field("global latents", g.global)?;
+            let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
+            LE::write_u32(&mut b[HEADER_CRC_OFFSET..], crc);
+            return Ok(b);
+        }
         b[12] = field("channels", s.channels)?;
         b[13] = self.bits;
         b[14] = field("layers", s.layers)?;
@@ -91,6 +113,17 @@ impl Header {
             return Err(Error::Checksum("header".into()));
         }
         let bad = |what: String| Err(Error::Format(format!("header: {what}")));
+        let model = if version >= GRID_VERSION {
+            b[42]
+        } else {
+            MODEL_VECTOR
+        };
+        if model == MODEL_GRID {
+            return Self::parse_grid(b);
+        }
+        if model != MODEL_VECTOR {
+            return Err(Error::Unsupported(format!("model {model}")));
+        }
         let reserved_from = if version >= PATCH_VERSION {
             V2_RESERVED_FROM
         } else {
@@ -127,6 +160,7 @@ impl Header {
         };
         let header = Header {
             shape,
+            grid: None,
             bits: b[13],
             weight_format: b[32],
             image_count: LE::read_u32(&b[28..32]),
@@ -150,10 +184,90 @@ impl Header {
         Ok(header)
     }
 
+    /// Parses the fields of a grid pack's header (version 5, model [`MODEL_GRID`]).
+    fn parse_grid(b: &[u8]) -> Result<Self> {
+        let zero = |r: std::ops::Range<usize>| b[r].iter().all(|&x| x == 0);
+        if !(zero(10..12) && b[13] == 0 && zero(20..28) && zero(34..37) && zero(45..60)) {
+            return Err(Error::Format(
+                "header: reserved bytes of a grid pack are not zero".into(),
+            ));
+        }
+        let Some(output) = Output::from_code(b[37]) else {
+            return Err(Error::Unsupported(format!("output function {}", b[37])));
+        };
+        let grid = GridShape {
+            channels: usize::from(b[12]),
+            levels: usize::from(LE::read_u16(&b[16..18])),
+            global: usize::from(b[44]),
+            frequencies: usize::from(b[43]),
+            hidden: usize::from(LE::read_u16(&b[18..20])),
+            layers: usize::from(b[14]),
+            steps: usize::from(b[15]),
+            output,
+        };
+        let header = Header::for_grid(
+            grid,
+            b[32],
+            LE::read_u32(&b[28..32]),
+            b[33],
+            LE::read_u32(&b[38..42]),
+        );
+        header.validate()?;
+        if header.weight_format != WEIGHTS_F32 && header.weight_format != WEIGHTS_F16 {
+            return Err(Error::Unsupported(format!(
+                "weight format {}",
+                header.weight_format
+            )));
+        }
+        Ok(header)
+    }
+
+    /// The header of a grid pack: [`Self::shape`] holds the fields the two models share.
+    pub fn for_grid(
+        grid: GridShape,
+        weight_format: u8,
+        image_count: u32,
+        section_count: u8,
+        latent_count: u32,
+    ) -> Self {
+        Header {
+            shape: ModelShape {
+                channels: grid.channels,
+                latent_dim: grid.planes(),
+                hidden: grid.hidden,
+                layers: grid.layers,
+                modulated: 1,
+                w0_first: 1.0,
+                w0_hidden: 1.0,
+                output: grid.output,
+            },
+            grid: Some(grid),
+            bits: 0,
+            weight_format,
+            image_count,
+            section_count,
+            patches: Geometry::WHOLE,
+            latent_count,
+        }
+    }
+
     /// Checks the fields' ranges (format-spec §2): the patch geometry, at least one latent
-    /// per image, the model shape ([`ModelShape::validate`]) and the latent bits.
+    /// per image, the model shape ([`ModelShape::validate`] or [`GridShape::validate`]) and
+    /// the latent bits.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(Error::Format(format!("header: {what}")));
+        if let Some(g) = self.grid {
+            if let Err(e) = g.validate() {
+                return bad(e.message);
+            }
+            if self.latent_count < self.image_count {
+                return bad(format!(
+                    "{} latent values for {} images",
+                    self.latent_count, self.image_count
+                ));
+            }
+            return Ok(());
+        }
         let g = self.patches;
         if !g.is_storable() {
             return bad(format!(
@@ -179,11 +293,13 @@ impl Header {
         Ok(())
     }
 
-    /// The version this header is written as, the oldest that holds it: 4 with alpha (2 or 4
+    /// The version this header is written as, the oldest that holds it: 5 for grids, 4 with alpha (2 or 4
     /// output channels), else 3 with an output function other than the identity, else 2 with
     /// patches, else 1.
     pub fn version(&self) -> u16 {
-        if crate::pixels::has_alpha(self.shape.channels as u8) {
+        if self.grid.is_some() {
+            GRID_VERSION
+        } else if crate::pixels::has_alpha(self.shape.channels as u8) {
             ALPHA_VERSION
         } else if self.shape.output != Output::Identity {
             OUTPUT_VERSION

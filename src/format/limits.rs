@@ -7,7 +7,6 @@
 //! render call, per pixel) and relative to the file's size (per pack). The defaults lie far
 //! above what real packs reach (see each field) and far below what such crafted packs ask.
 use crate::error::{Error, Result};
-use crate::format::model::ModelShape;
 
 /// Upper bounds a reader enforces before allocating or computing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +20,10 @@ pub struct Limits {
     /// Largest number of decoder parameters.
     pub max_params: u64,
     /// Largest decoder cost per evaluated point, in multiply-adds
-    /// ([`ModelShape::macs_per_point`]). Default 2^22: a 1,024-wide 3-layer decoder takes
+    /// ([`crate::format::model::ModelShape::macs_per_point`]). Default 2^22: a 1,024-wide 3-layer decoder takes
     /// 2.1 Mi; the `encode` default takes 8.4 Ki.
     pub max_macs_per_point: u64,
-    /// Largest work of one render call ([`ModelShape::work`]: multiply-adds plus a fixed
+    /// Largest work of one render call ([`crate::format::model::ModelShape::work`]: multiply-adds plus a fixed
     /// cost per point). Default 2^40, about 10 minutes on 2 cores: a 64-megapixel render with
     /// the `encode` default decoder takes 2^39.
     pub max_render_work: u64,
@@ -104,16 +103,14 @@ impl Limits {
         Ok(pixels)
     }
 
-    /// Checks a decoder, before anything is read: parameters and cost per point.
-    pub fn check_decoder(&self, shape: &ModelShape) -> Result<()> {
-        let params = shape.param_count();
+    /// Checks a decoder, before anything is read: its parameters and multiply-adds per point.
+    pub fn check_decoder(&self, params: u64, macs: u64) -> Result<()> {
         if params > self.max_params {
             return Err(Error::Limits(format!(
                 "{params} decoder parameters, limit {}",
                 self.max_params
             )));
         }
-        let macs = shape.macs_per_point();
         if macs > self.max_macs_per_point {
             return Err(Error::Limits(format!(
                 "the decoder takes {macs} multiply-adds per pixel, limit {}",

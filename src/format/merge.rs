@@ -2,7 +2,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::Pack;
+use super::grid_pack::{fit_models, GridPack};
+use super::{ImageEntry, Pack};
 use crate::error::{Error, Result};
 use crate::text::ShownPath;
 
@@ -44,16 +45,55 @@ pub fn merge(parts: &[(PathBuf, Pack)]) -> Result<Pack> {
             ));
         }
     }
+    unique_names(parts.iter().map(|(path, p)| (path, p.index.as_slice())))?;
+    let mut merged = first.clone();
+    for (_, part) in rest {
+        merged.index.extend_from_slice(&part.index);
+        merged.codes.extend_from_slice(&part.codes);
+    }
+    Ok(merged)
+}
+
+/// One grid pack holding every image of `parts`, in order: index entries and codes
+/// concatenated, the entropy models refitted to all codes (so the result is byte for byte the
+/// pack one `encode --decoder BASE` run over all the images writes). The parts must share
+/// the decoder and its stored precision, and no name may appear twice.
+pub fn merge_grids(parts: &[(PathBuf, GridPack)]) -> Result<GridPack> {
+    let Some(((first_path, first), rest)) = parts.split_first() else {
+        return Err(Error::Usage("no packs to merge".into()));
+    };
+    for (path, part) in rest {
+        if part.decoder != first.decoder || part.weight_format != first.weight_format {
+            return Err(Error::Usage(format!(
+                "its decoder differs from that of {}: only packs encoded against the same decoder (encode --decoder BASE) can be merged",
+                ShownPath(first_path)
+            ))
+            .in_file(path));
+        }
+    }
+    unique_names(parts.iter().map(|(path, p)| (path, p.index.as_slice())))?;
+    let mut merged = first.clone();
+    for (_, part) in rest {
+        merged.index.extend_from_slice(&part.index);
+        merged.codes.extend_from_slice(&part.codes);
+    }
+    merged.models = fit_models(merged.shape(), &merged.index, &merged.codes);
+    Ok(merged)
+}
+
+/// An error naming the part at fault unless every name of the parts' indexes is unique.
+fn unique_names<'a>(parts: impl Iterator<Item = (&'a PathBuf, &'a [ImageEntry])>) -> Result<()> {
+    let parts: Vec<_> = parts.collect();
     let mut owner: HashMap<&str, usize> = HashMap::new();
-    for (k, (path, part)) in parts.iter().enumerate() {
-        for e in &part.index {
+    for (k, (path, index)) in parts.iter().enumerate() {
+        for e in index.iter() {
             if let Some(earlier) = owner.insert(&e.name, k) {
                 let where_ = if earlier == k {
                     "twice in this pack".to_string()
                 } else {
                     format!(
                         "also in {} (part {})",
-                        ShownPath(&parts[earlier].0),
+                        ShownPath(parts[earlier].0),
                         earlier + 1
                     )
                 };
@@ -65,10 +105,5 @@ pub fn merge(parts: &[(PathBuf, Pack)]) -> Result<Pack> {
             }
         }
     }
-    let mut merged = first.clone();
-    for (_, part) in rest {
-        merged.index.extend_from_slice(&part.index);
-        merged.codes.extend_from_slice(&part.codes);
-    }
-    Ok(merged)
+    Ok(())
 }

@@ -1,4 +1,7 @@
-//! The `.gonpack` v1 container: reading, writing and validating it (see `format-spec.md`).
+//! The `.gonpack` container (versions 1 to 5): reading, writing and validating it (see `format-spec.md`).
+pub mod entropy;
+pub mod grid;
+pub mod grid_pack;
 mod header;
 pub(crate) mod index;
 pub mod limits;
@@ -124,6 +127,7 @@ impl Pack {
         let expected = self.latent_starts().last().copied().unwrap_or(0);
         let header = Header {
             shape: *self.shape(),
+            grid: None,
             bits: self.quant.bits,
             weight_format: self.weight_format,
             image_count: u32::try_from(self.index.len()).map_err(|_| too_many("images"))?,
@@ -143,14 +147,7 @@ impl Pack {
         let (header, header_bytes) = self.header()?;
         let shape = header.shape;
         let n = header.latent_count as usize;
-        let mut deco = Vec::new();
-        for v in self.decoder.to_flat() {
-            if self.weight_format == WEIGHTS_F16 {
-                deco.extend_from_slice(&half::f16::from_f32(v).to_bits().to_le_bytes());
-            } else {
-                deco.extend_from_slice(&v.to_le_bytes());
-            }
-        }
+        let deco = write_weights(self.weight_format, &self.decoder.to_flat());
         let mut quan = Vec::with_capacity(8 * shape.latent_dim);
         for (lo, hi) in self.quant.lo.iter().zip(&self.quant.hi) {
             quan.extend_from_slice(&lo.to_le_bytes());
@@ -174,33 +171,79 @@ impl Pack {
             (TAG_LATENTS, latn),
             (TAG_INDEX, indx),
         ];
-        let table_end = HEADER_LEN + parts.len() * SECTION_ENTRY_LEN + TABLE_CRC_LEN;
-        let mut offset = table_end as u64;
-        let mut entries = Vec::new();
-        let mut bodies = Vec::new();
-        for (tag, raw) in &parts {
-            let (mut entry, stored) = SectionEntry::pack(*tag, raw)?;
-            entry.offset = offset;
-            offset += entry.stored_len;
-            entries.push(entry);
-            bodies.push(stored);
-        }
-        let mut out = Vec::with_capacity(offset as usize);
-        out.extend_from_slice(&header_bytes);
-        for e in &entries {
-            out.extend_from_slice(&e.to_bytes());
-        }
-        let crc = crc32fast::hash(&out[HEADER_LEN..]);
-        out.extend_from_slice(&crc.to_le_bytes());
-        for b in &bodies {
-            out.extend_from_slice(b);
-        }
-        let sizes = SizeBreakdown {
-            header: table_end as u64,
-            decoder: entries[0].stored_len,
-            latents: entries[1].stored_len + entries[2].stored_len,
-            index: entries[3].stored_len,
-        };
-        Ok((out, sizes))
+        assemble(&header_bytes, &parts)
     }
+}
+
+/// The decoder section's bytes for `flat` weights in `weight_format` ([`WEIGHTS_F16`] or
+/// [`WEIGHTS_F32`], little-endian).
+pub(crate) fn write_weights(weight_format: u8, flat: &[f32]) -> Vec<u8> {
+    let mut deco = Vec::with_capacity(flat.len() * 4);
+    for &v in flat {
+        if weight_format == WEIGHTS_F16 {
+            deco.extend_from_slice(&half::f16::from_f32(v).to_bits().to_le_bytes());
+        } else {
+            deco.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    deco
+}
+
+/// Parses a decoder section's flat weights written by [`write_weights`]; every value must be
+/// finite.
+pub(crate) fn read_weights(weight_format: u8, raw: &[u8]) -> Result<Vec<f32>> {
+    let flat: Vec<f32> = if weight_format == WEIGHTS_F16 {
+        raw.chunks_exact(2)
+            .map(|c| {
+                half::f16::from_bits(<byteorder::LittleEndian as byteorder::ByteOrder>::read_u16(
+                    c,
+                ))
+                .to_f32()
+            })
+            .collect()
+    } else {
+        raw.chunks_exact(4)
+            .map(<byteorder::LittleEndian as byteorder::ByteOrder>::read_f32)
+            .collect()
+    };
+    if flat.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Format("decoder weight is not finite".into()));
+    }
+    Ok(flat)
+}
+
+/// A whole file from its header bytes and its four sections' raw contents (format-spec §3):
+/// the section table with its CRC, then each section, zstd-compressed when that is smaller.
+pub(crate) fn assemble(
+    header_bytes: &[u8; HEADER_LEN],
+    parts: &[([u8; 4], Vec<u8>); 4],
+) -> Result<(Vec<u8>, SizeBreakdown)> {
+    let table_end = HEADER_LEN + parts.len() * SECTION_ENTRY_LEN + TABLE_CRC_LEN;
+    let mut offset = table_end as u64;
+    let mut entries = Vec::new();
+    let mut bodies = Vec::new();
+    for (tag, raw) in parts {
+        let (mut entry, stored) = SectionEntry::pack(*tag, raw)?;
+        entry.offset = offset;
+        offset += entry.stored_len;
+        entries.push(entry);
+        bodies.push(stored);
+    }
+    let mut out = Vec::with_capacity(offset as usize);
+    out.extend_from_slice(header_bytes);
+    for e in &entries {
+        out.extend_from_slice(&e.to_bytes());
+    }
+    let crc = crc32fast::hash(&out[HEADER_LEN..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+    for b in &bodies {
+        out.extend_from_slice(b);
+    }
+    let sizes = SizeBreakdown {
+        header: table_end as u64,
+        decoder: entries[0].stored_len,
+        latents: entries[1].stored_len + entries[2].stored_len,
+        index: entries[3].stored_len,
+    };
+    Ok((out, sizes))
 }

@@ -1,5 +1,7 @@
 //! Image quality measures.
 
+use crate::render::PackImages;
+
 /// PSNR in dB between two 8-bit sample arrays of equal length (peak 255).
 /// Identical inputs give `f64::INFINITY`.
 pub fn psnr_u8(a: &[u8], b: &[u8]) -> f64 {
@@ -77,7 +79,7 @@ pub fn psnr_from_mse(mse: f64) -> f64 {
 /// Each of `originals` as the pure-Rust renderer decodes the image of the same name in `pack`
 /// at the original's size (with the original's channels).
 pub fn pack_render(
-    pack: &crate::Pack,
+    pack: &dyn PackImages,
     originals: &[crate::pixels::SourceImage],
 ) -> crate::Result<Vec<Vec<u8>>> {
     render_each(pack, originals, |decoded, _| decoded)
@@ -86,7 +88,7 @@ pub fn pack_render(
 /// PSNR of each of `originals` against its decoding from `pack` ([`pack_render`],
 /// [`image_psnr`]); each decoding is dropped once measured.
 pub fn pack_psnr(
-    pack: &crate::Pack,
+    pack: &dyn PackImages,
     originals: &[crate::pixels::SourceImage],
 ) -> crate::Result<Vec<f64>> {
     render_each(pack, originals, |decoded, o| {
@@ -97,15 +99,14 @@ pub fn pack_psnr(
 /// `f(decoding, original)` for each of `originals`, rendered in parallel as [`pack_render`]
 /// says.
 fn render_each<T: Send>(
-    pack: &crate::Pack,
+    pack: &dyn PackImages,
     originals: &[crate::pixels::SourceImage],
     f: impl Fn(Vec<u8>, &crate::pixels::SourceImage) -> T + Sync,
 ) -> crate::Result<Vec<T>> {
     use rayon::prelude::*;
-    let renderer = crate::render::Renderer::new(&pack.decoder);
-    let starts = pack.latent_starts();
+    let render = pack.prepare();
     let by_name: std::collections::HashMap<&str, usize> = pack
-        .index
+        .entries()
         .iter()
         .enumerate()
         .map(|(i, e)| (e.name.as_str(), i))
@@ -116,17 +117,8 @@ fn render_each<T: Send>(
             let i = *by_name
                 .get(img.name.as_str())
                 .ok_or_else(|| crate::Error::Usage(format!("{} is not in the pack", img.name)))?;
-            let e = &pack.index[i];
             let mut out = vec![0u8; img.pixels.len()];
-            let z = pack.image_latents(i, &starts);
-            renderer.render_image(
-                pack.patches,
-                &z,
-                (e.width, e.height),
-                (img.width, img.height),
-                img.channels,
-                &mut out,
-            )?;
+            render(i, (img.width, img.height), img.channels, &mut out)?;
             Ok(f(out, img))
         })
         .collect()

@@ -7,6 +7,7 @@
 //! compiled twice, for the baseline CPU and for AVX-512/AVX2 with FMA, and picked at run
 //! time. Memory is a few hundred KiB of scratch per thread, whatever the output size.
 pub mod coords;
+pub mod grid;
 pub mod latent_space;
 pub mod metrics;
 
@@ -111,6 +112,74 @@ pub fn write_pixel(v: &[f32], out: &mut [u8]) {
     if has_alpha(out.len() as u8) {
         out[usize::from(oc)] = a8;
     }
+}
+
+/// Renders image `i` at `(width, height)` with `channels` channels into a buffer of exactly
+/// that size (see [`PackImages::prepare`]).
+pub type RenderFn<'a> = Box<dyn Fn(usize, (u32, u32), u8, &mut [u8]) -> Result<()> + Sync + 'a>;
+
+/// A whole pack in memory whose images render at any size: latent vectors
+/// ([`crate::Pack`]) or latent grids ([`crate::format::grid_pack::GridPack`]).
+pub trait PackImages: Sync {
+    /// The index.
+    fn entries(&self) -> &[crate::format::ImageEntry];
+    /// The decoder prepared once, as a function that renders any image of the pack.
+    fn prepare(&self) -> RenderFn<'_>;
+}
+
+impl PackImages for crate::Pack {
+    fn entries(&self) -> &[crate::format::ImageEntry] {
+        &self.index
+    }
+
+    fn prepare(&self) -> RenderFn<'_> {
+        let renderer = Renderer::new(&self.decoder);
+        let starts = self.latent_starts();
+        Box::new(move |i, out, channels, buf| {
+            let e = &self.index[i];
+            let z = self.image_latents(i, &starts);
+            renderer.render_image(self.patches, &z, (e.width, e.height), out, channels, buf)
+        })
+    }
+}
+
+impl PackImages for crate::format::grid_pack::GridPack {
+    fn entries(&self) -> &[crate::format::ImageEntry] {
+        &self.index
+    }
+
+    fn prepare(&self) -> RenderFn<'_> {
+        let renderer = grid::GridRenderer::new(&self.decoder);
+        let starts = crate::format::grid_pack::code_starts(self.shape(), &self.index);
+        Box::new(move |i, out, channels, buf| {
+            let e = &self.index[i];
+            let grids = self.grids(i, &starts);
+            renderer.render_into(&grids, (e.width, e.height), out, channels, buf)
+        })
+    }
+}
+
+/// An error unless a decoder with `channels` outputs can render `out_channels` ([`renders`])
+/// into a buffer of `len` bytes at `width x height`.
+fn check_output(
+    channels: usize,
+    width: u32,
+    height: u32,
+    out_channels: u8,
+    len: usize,
+) -> Result<()> {
+    let oc = usize::from(out_channels);
+    if !renders(channels as u8, out_channels) {
+        return Err(Error::Usage(format!(
+            "cannot render {oc} channels from a {channels}-channel decoder"
+        )));
+    }
+    if buffer_len(width, height, out_channels) != Some(len) {
+        return Err(Error::Usage(format!(
+            "buffer of {len} bytes for a {width}x{height} render with {oc} channels"
+        )));
+    }
+    Ok(())
 }
 
 /// A pack's decoder prepared for rendering: the frequency factors folded into the weights.
@@ -301,22 +370,8 @@ impl Renderer {
         Ok(())
     }
 
-    /// An error unless this decoder can render `out_channels` ([`renders`]) into a buffer of
-    /// `len` bytes at `width x height`.
     fn check_output(&self, width: u32, height: u32, out_channels: u8, len: usize) -> Result<()> {
-        let oc = usize::from(out_channels);
-        if !renders(self.channels as u8, out_channels) {
-            return Err(Error::Usage(format!(
-                "cannot render {oc} channels from a {}-channel decoder",
-                self.channels
-            )));
-        }
-        if buffer_len(width, height, out_channels) != Some(len) {
-            return Err(Error::Usage(format!(
-                "buffer of {len} bytes for a {width}x{height} render with {oc} channels"
-            )));
-        }
-        Ok(())
+        check_output(self.channels, width, height, out_channels, len)
     }
 
     /// Renders latent `z` at `width x height` into a new buffer (see [`Self::render_into`]).

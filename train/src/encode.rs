@@ -276,7 +276,7 @@ pub fn add_images(
 /// Checks that `images` can be stored beside the names `kept`: some images, storable names,
 /// none given twice, and no two (new or kept) that would decode to one file
 /// ([`gonpack::io::first_clash`]).
-fn check_names(images: &[SourceImage], kept: &[&str]) -> Result<()> {
+pub(crate) fn check_names(images: &[SourceImage], kept: &[&str]) -> Result<()> {
     if images.is_empty() {
         return Err(Error::usage("no images to encode"));
     }

@@ -7,6 +7,8 @@ pub mod data;
 pub mod encode;
 pub mod error;
 pub mod gon;
+pub mod grid;
+pub mod grid_encode;
 pub mod siren;
 
 pub use encode::{

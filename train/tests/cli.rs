@@ -203,12 +203,27 @@ fn corrupt_images_are_errors_unless_skipped() {
 
 #[test]
 fn add_and_encode_with_an_existing_decoder() {
+    for model in ["grid", "vector"] {
+        add_and_reuse(model);
+    }
+}
+
+/// The decoder of the pack at `path` (grid or vector), for comparing packs.
+fn decoder_of(path: &std::path::Path) -> String {
+    let reader = gonpack::Reader::open(path, gonpack::Limits::default()).unwrap();
+    match reader.header().grid {
+        Some(_) => format!("{:?}", reader.into_grid_pack().unwrap().decoder),
+        None => format!("{:?}", reader.into_pack().unwrap().decoder),
+    }
+}
+
+fn add_and_reuse(model: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = sample_folder(tmp.path());
     let pack = tmp.path().join("base.gonpack");
     let (p, d) = (pack.to_str().unwrap(), dir.to_str().unwrap());
     let out = gonpack(&[
-        "encode", d, "-o", p, "--steps", "40", "--hidden", "32", "-q",
+        "encode", d, "-o", p, "--steps", "40", "--hidden", "32", "--model", model, "-q",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     // Four new digits (not in the sample folder) in a second folder.
@@ -246,13 +261,8 @@ fn add_and_encode_with_an_existing_decoder() {
     let log = text(&out);
     assert!(out.status.success(), "{log}");
     assert!(log.contains("not trained"), "{log}");
-    let base = gonpack::Pack::read(&pack, &gonpack::Limits::default())
-        .unwrap()
-        .0;
-    let reused = gonpack::Pack::read(&reuse, &gonpack::Limits::default())
-        .unwrap()
-        .0;
-    assert_eq!(reused.decoder, base.decoder);
+    assert_eq!(decoder_of(&reuse), decoder_of(&pack), "{model}");
+    let reused = gonpack::Reader::open(&reuse, gonpack::Limits::default()).unwrap();
     assert_eq!(reused.len(), 4);
 }
 
@@ -294,6 +304,8 @@ fn stalled_training_is_reported() {
             "0",
             "--quant-refine",
             "0",
+            "--model",
+            "vector",
         ]);
         let log = text(&out);
         assert!(out.status.success(), "--steps {steps}: {log}");
@@ -352,6 +364,8 @@ fn sigmoid_and_jitter_write_a_version_3_pack() {
         "32",
         "--sigmoid",
         "--jitter",
+        "--model",
+        "vector",
     ];
     let reuse_args = [
         "encode",
@@ -380,12 +394,18 @@ fn sigmoid_and_jitter_write_a_version_3_pack() {
 
 #[test]
 fn shards_encoded_apart_merge_into_the_single_run_pack_byte_for_byte() {
+    for model in ["grid", "vector"] {
+        shards_merge_byte_for_byte(model);
+    }
+}
+
+fn shards_merge_byte_for_byte(model: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = sample_folder(tmp.path()); // 16 images: 12 grey, 4 colour in a sub-folder
     let base = tmp.path().join("base.gonpack");
     let (b, d) = (base.to_str().unwrap(), dir.to_str().unwrap());
     let trained = gonpack(&[
-        "encode", d, "-o", b, "--steps", "40", "--hidden", "32", "-q",
+        "encode", d, "-o", b, "--steps", "40", "--hidden", "32", "--model", model, "-q",
     ]);
     assert!(trained.status.success(), "{}", text(&trained));
     let whole = tmp.path().join("whole.gonpack");
@@ -424,7 +444,7 @@ fn shards_encoded_apart_merge_into_the_single_run_pack_byte_for_byte() {
     assert_eq!(
         std::fs::read(&merged).unwrap(),
         std::fs::read(&whole).unwrap(),
-        "the merged parts are the single-run pack"
+        "{model}: the merged parts are the single-run pack"
     );
     // Without --output, a part is named after the folder and the shard.
     let out = gonpack(&["encode", d, "--decoder", b, "--shard", "1/3", "-q"]);

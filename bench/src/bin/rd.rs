@@ -15,11 +15,13 @@ use gonpack::io::read_folder;
 use gonpack::pixels::SourceImage;
 use gonpack_bench::baselines::{standard, Avif};
 use gonpack_bench::gonpack_codec::{train_options, GonpackCodec, BITS, REFINES};
+use gonpack_bench::grid_codec::GridCodec;
 use gonpack_bench::super_resolution::SuperResolution;
 use gonpack_bench::{report, BenchError, Codec, Run, TestSet};
+use gonpack_train::grid_encode::{default_grid_steps, GridConfig};
 
-/// Trains one gonpack decoder per `--latent` size on `--train` (the `encode` defaults unless
-/// set here), encodes the test images against it frozen at every `--refine` x `--bits`
+/// Trains one gonpack grid decoder per `--quality` and one vector decoder per `--latent` size
+/// on `--train` (the `encode` defaults unless set here), encodes the test images against it frozen at every `--refine` x `--bits`
 /// point, codes the same images with PNG, zstd -19, xz -9e, JPEG and WebP (per image and as
 /// one mosaic) and AVIF (mosaic, through Pillow), and writes one JSON record per codec and
 /// operating point.
@@ -57,6 +59,14 @@ struct Args {
     /// Training steps (default: one per training image, 1,000 to 3,000).
     #[arg(long)]
     steps: Option<usize>,
+    /// Qualities of the grid model (`gonpack encode --quality`), one decoder trained for each;
+    /// `none` for no grid rows.
+    #[arg(long, value_delimiter = ',', default_value = "2,3,4,5")]
+    quality: Vec<String>,
+    /// Training steps of each grid decoder (default: as `gonpack encode`, one per training
+    /// image, 800 to 3,000).
+    #[arg(long)]
+    grid_steps: Option<usize>,
     /// Frequency of the first sine layer (default: the `encode` default).
     #[arg(long)]
     w0: Option<f32>,
@@ -120,17 +130,8 @@ fn folder(dir: &std::path::Path) -> Result<Vec<SourceImage>, BenchError> {
 fn run(a: &Args) -> Result<(), BenchError> {
     let started = Instant::now();
     let commit = commit(); // of the tree this run starts from
-    let latents: Vec<usize> = match a.latent.as_slice() {
-        [none] if none == "none" => Vec::new(),
-        list => list
-            .iter()
-            .map(|v| {
-                v.trim()
-                    .parse()
-                    .map_err(|e| BenchError::Usage(format!("--latent {v}: {e}")))
-            })
-            .collect::<Result<_, _>>()?,
-    };
+    let latents: Vec<usize> = numbers(&a.latent, "latent")?;
+    let qualities: Vec<u8> = numbers(&a.quality, "quality")?;
     let mut train = folder(&a.train)?;
     let (test, described) = match (&a.test, a.hold_out) {
         (Some(dir), _) => (folder(dir)?, format!("`{}`", dir.display())),
@@ -178,6 +179,17 @@ fn run(a: &Args) -> Result<(), BenchError> {
     let largest = latents.iter().copied().max();
     let mut full_decoder = None;
     if !a.sr_only {
+        if !qualities.is_empty() {
+            let mut codec = GridCodec {
+                train: &train,
+                cfg: GridConfig {
+                    steps: a.grid_steps.unwrap_or(default_grid_steps(train.len())),
+                    ..GridConfig::DEFAULT
+                },
+                qualities,
+            };
+            records.extend(codec.run(&set)?);
+        }
         for &latent in &latents {
             let mut codec = GonpackCodec {
                 train: &train,
@@ -234,6 +246,24 @@ fn run(a: &Args) -> Result<(), BenchError> {
     print!("{}", report::full_table(&run));
     eprintln!("rd: wrote {}", json.display());
     Ok(())
+}
+
+/// The numbers of a comma-separated option, or none for `none`.
+fn numbers<T: std::str::FromStr>(list: &[String], option: &str) -> Result<Vec<T>, BenchError>
+where
+    T::Err: std::fmt::Display,
+{
+    match list {
+        [none] if none == "none" => Ok(Vec::new()),
+        list => list
+            .iter()
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .map_err(|e| BenchError::Usage(format!("--{option} {v}: {e}")))
+            })
+            .collect(),
+    }
 }
 
 /// `git describe --always --dirty` of the working tree, or `unknown`.

@@ -5,7 +5,10 @@ use std::time::Instant;
 use clap::Args;
 use gonpack::io::{PendingFile, Shard};
 use gonpack::text::ShownPath;
-use gonpack::{Limits, Pack};
+use gonpack::{Limits, Reader};
+use gonpack_train::grid_encode::{
+    add_grid_images, quality_lambda, GridConfig, DEFAULT_QUALITY, MAX_QUALITY,
+};
 use gonpack_train::{self as train, Result};
 
 use crate::latent_args::LatentArgs;
@@ -22,6 +25,9 @@ pub struct AddArgs {
     replace: bool,
     #[command(flatten)]
     latent_args: LatentArgs,
+    /// Grid packs: the --quality the pack was encoded with (its rate weight for the new images).
+    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=i64::from(MAX_QUALITY)))]
+    quality: u8,
     /// Skip images that fail to decode instead of stopping.
     #[arg(long)]
     skip_invalid: bool,
@@ -39,7 +45,32 @@ pub fn run(a: AddArgs) -> Result<()> {
         .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
     let pending = PendingFile::replacing(&a.pack)?;
     let images = gonpack_cli::read_images(&a.dir, Shard::ALL, a.skip_invalid, a.quiet)?;
-    let (mut pack, _) = Pack::read(&a.pack, &Limits::default())?;
+    let reader = Reader::open(&a.pack, Limits::default())?;
+    if reader.header().grid.is_some() {
+        let mut pack = reader.into_grid_pack().map_err(|e| e.in_file(&a.pack))?;
+        let cfg = GridConfig {
+            refine: a.latent_args.refine.unwrap_or(GridConfig::DEFAULT.refine),
+            lambda: quality_lambda(a.quality),
+            device: opts.device,
+            quiet: a.quiet,
+            ..GridConfig::DEFAULT
+        };
+        let (added, replaced) =
+            add_grid_images(&mut pack, &images, a.replace, &cfg).map_err(|e| e.in_file(&a.dir))?;
+        let (bytes, sizes) = pack.to_bytes()?;
+        pending.commit(&bytes)?;
+        let mut o = format!(
+            "added {added} and replaced {replaced} images from {} into {} (now {} images)\n",
+            ShownPath(&a.dir),
+            ShownPath(&a.pack),
+            pack.len()
+        );
+        o += &gonpack_cli::size_lines(&sizes, pack.pixels());
+        o += &gonpack_cli::quality_line(&pack, &images)?.replace("quality ", "new     ");
+        o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
+        return gonpack_cli::emit(&o).map_err(Into::into);
+    }
+    let mut pack = reader.into_pack()?;
     let report =
         train::add_images(&mut pack, &images, a.replace, &opts).map_err(|e| e.in_file(&a.dir))?;
     let (bytes, sizes) = pack.to_bytes()?;

@@ -8,11 +8,27 @@ use gonpack::format::patches::Geometry;
 use gonpack::io::{PendingFile, Shard};
 use gonpack::pixels::{colour_channels, has_alpha, SourceImage};
 use gonpack::text::ShownPath;
-use gonpack::{Limits, ModelShape, Output, Pack, SizeBreakdown};
+use gonpack::{Limits, ModelShape, Output, Pack, Reader, SizeBreakdown};
+use gonpack_train::grid_encode::{
+    default_grid_steps, encode_grid_pack, encode_with_grid_decoder, quality_lambda, GridConfig,
+    DEFAULT_QUALITY, MAX_QUALITY,
+};
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
-/// The training defaults.
+/// The training defaults of the vector model.
 const D: TrainConfig = TrainConfig::DEFAULT;
+/// The defaults of the grid model.
+const G: GridConfig = GridConfig::DEFAULT;
+
+/// `--model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Model {
+    /// Latent grids (format version 5).
+    Grid,
+    /// One latent vector per image or patch.
+    Vector,
+}
+
 use gonpack_train::Result;
 
 use crate::latent_args::LatentArgs;
@@ -23,7 +39,8 @@ pub struct EncodeArgs {
     /// Folder of images (walked recursively, in sorted order).
     dir: PathBuf,
     /// Reuse the decoder of this pack (frozen) instead of training one: only latents are
-    /// derived; the architecture and training options are then ignored.
+    /// derived, with the base pack's model; the architecture and training options are then
+    /// ignored (give a grid base the --quality it was encoded with).
     #[arg(long, value_name = "BASE.gonpack")]
     decoder: Option<PathBuf>,
     /// Encode only part I of N of the folder's image files (sorted by path, counted from 0;
@@ -34,15 +51,38 @@ pub struct EncodeArgs {
     /// Output pack [default: DIR.gonpack; with --shard, DIR.part-I-of-N.gonpack].
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Latent dimensions per image.
+    /// The model: `grid` (a pyramid of latent grids per image, format version 5) or `vector`
+    /// (one latent vector per image or patch, versions 1 to 4).
+    #[arg(long, value_enum, default_value_t = Model::Grid)]
+    model: Model,
+    /// Grid model: the operating point, 1 (fewest bits) to 8 (best quality); each step halves
+    /// the rate weight λ = 0.032 / 2^quality.
+    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=i64::from(MAX_QUALITY)))]
+    quality: u8,
+    /// Grid model: the rate weight λ of the loss MSE + λ · bpp itself (overrides --quality).
+    #[arg(long)]
+    lambda: Option<f64>,
+    /// Grid model: latent levels (level l has 1/2^l of the image's width and height).
+    #[arg(long, default_value_t = G.shape.levels)]
+    levels: usize,
+    /// Grid model: global latents (one value each per image, reaching every pixel).
+    #[arg(long, default_value_t = G.shape.global)]
+    global: usize,
+    /// Grid model: Fourier frequencies of the coordinate features.
+    #[arg(long, default_value_t = G.shape.frequencies)]
+    frequencies: usize,
+    /// Grid model: images larger than this in either direction are trained on crops of it.
+    #[arg(long, default_value_t = G.crop)]
+    crop: u32,
+    /// Vector model: latent dimensions per image.
     #[arg(long, default_value_t = D.shape.latent_dim)]
     latent: usize,
-    /// Width of every hidden sine layer.
-    #[arg(long, default_value_t = D.shape.hidden)]
-    hidden: usize,
-    /// Number of sine layers.
-    #[arg(long, default_value_t = D.shape.layers)]
-    layers: usize,
+    /// Width of every hidden sine layer [default: 32 grid, 64 vector].
+    #[arg(long)]
+    hidden: Option<usize>,
+    /// Number of sine layers [default: 2 grid (hidden), 3 vector].
+    #[arg(long)]
+    layers: Option<usize>,
     /// How many leading sine layers the latent shifts (1 = concatenation as in the GON paper).
     #[arg(long)]
     modulated: Option<usize>,
@@ -56,25 +96,27 @@ pub struct EncodeArgs {
     /// digits and line art; the pack is then format version 3).
     #[arg(long)]
     sigmoid: bool,
-    /// Training steps [default: one per latent (image or patch), at least 1000 and at most 3000].
+    /// Training steps [default: grid one per image, 800 to 3000; vector one per latent (image
+    /// or patch), 1000 to 3000].
     #[arg(long)]
     steps: Option<usize>,
     /// Images per training step.
     #[arg(long, default_value_t = D.batch)]
     batch: usize,
-    /// Peak learning rate (Adam, cosine decay).
-    #[arg(long, default_value_t = D.lr)]
-    lr: f64,
+    /// Peak learning rate (Adam, cosine decay) [default: 3e-3 grid, 1e-3 vector].
+    #[arg(long)]
+    lr: Option<f64>,
     /// Pixels sampled per image and step (0 = all).
     #[arg(long, default_value_t = D.pixels)]
     pixels: usize,
-    /// Gradient steps from the origin per latent in training (1 = the GON paper); encoding then
-    /// takes 1 + --refine steps, which should be at least as many.
-    #[arg(long, default_value_t = D.inner_steps)]
-    inner_steps: usize,
-    /// Initial gradient-origin step size.
-    #[arg(long, default_value_t = D.step_init)]
-    step_init: f64,
+    /// Gradient steps from the origin per latent in training (1 = the GON paper) [default: 2
+    /// grid, 3 vector]; vector encoding then takes 1 + --refine steps, which should be at least
+    /// as many.
+    #[arg(long)]
+    inner_steps: Option<usize>,
+    /// Initial gradient-origin step size [default: 0.03 grid, 1 vector].
+    #[arg(long)]
+    step_init: Option<f64>,
     /// Images larger than this (in either direction) are cut into patches of this size, each
     /// with its own latent (0: keep every image whole).
     #[arg(long, default_value_t = gonpack::consts::DEFAULT_PATCH)]
@@ -145,6 +187,68 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         None => gonpack_cli::sibling(&a.dir, ".gonpack"),
     });
     let pending = PendingFile::replacing(&output)?;
+    // With --decoder the base pack's model decides; without, --model.
+    let base_grid = match &a.decoder {
+        Some(base) => Some(
+            Reader::open(base, Limits::default())?
+                .header()
+                .grid
+                .is_some(),
+        ),
+        None => None,
+    };
+    let grid = base_grid.unwrap_or(a.model == Model::Grid);
+    if a.decoder.is_none() {
+        check_model_options(&a, grid)?;
+    }
+    if grid {
+        let mut cfg = grid_options(&a, &latent_opts);
+        cfg.validate()?;
+        let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
+        let (pack, timing) = match &a.decoder {
+            Some(base) => {
+                let base_pack = Reader::open(base, Limits::default())?
+                    .into_grid_pack()
+                    .map_err(|e| e.in_file(base))?;
+                let t = Instant::now();
+                let pack = encode_with_grid_decoder(&base_pack, &images, &cfg)?;
+                let timing = format!(
+                    "  time     {:.1} s: latents {:.1} s against the decoder of {} (not trained)\n",
+                    start.elapsed().as_secs_f64(),
+                    t.elapsed().as_secs_f64(),
+                    ShownPath(base)
+                );
+                (pack, timing)
+            }
+            None => {
+                cfg.steps = a.steps.unwrap_or(default_grid_steps(images.len()));
+                let (pack, rep) = encode_grid_pack(&images, &cfg)?;
+                if rep.train.stalled() && !a.quiet {
+                    eprintln!(
+                        "gonpack: warning: training made little progress (last-10% train PSNR {:.2} dB; a flat picture of the mean value scores {:.2} dB): try more --steps or a lower --lr",
+                        rep.train.final_psnr, rep.train.flat_psnr
+                    );
+                }
+                let timing = format!(
+                    "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), encoding {:.1} s\n",
+                    start.elapsed().as_secs_f64(),
+                    rep.train.seconds,
+                    rep.train.steps,
+                    rep.train.steps as f64 / rep.train.seconds.max(1e-9),
+                    rep.train.final_psnr,
+                    rep.encode_seconds
+                );
+                (pack, timing)
+            }
+        };
+        let (bytes, sizes) = pack.to_bytes()?;
+        {
+            let _lock = gonpack::io::lock_pack(pending.path())?;
+            pending.commit(&bytes)?;
+        }
+        let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
+        return gonpack_cli::emit(&text).map_err(Into::into);
+    }
     let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
@@ -192,6 +296,83 @@ fn base_path(a: &EncodeArgs) -> &Path {
     a.decoder.as_deref().unwrap_or(Path::new("-"))
 }
 
+/// A usage error when an option of one model is given to train the other (instead of being
+/// silently ignored).
+fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
+    let l = &a.latent_args;
+    let vector_only = [
+        ("--latent", a.latent != D.shape.latent_dim),
+        ("--modulated", a.modulated.is_some()),
+        ("--w0", a.w0 != D.shape.w0_first),
+        ("--w0-hidden", a.w0_hidden != D.shape.w0_hidden),
+        ("--pixels", a.pixels != D.pixels),
+        ("--bits", a.bits != 8),
+        ("--patch", a.patch != gonpack::consts::DEFAULT_PATCH),
+        ("--overlap", a.overlap != gonpack::consts::DEFAULT_OVERLAP),
+        ("--jitter", a.jitter),
+        ("--supersample", l.supersample != 1),
+        (
+            "--quant-refine",
+            l.quant_refine != train::DEFAULT_QUANT_REFINE,
+        ),
+    ];
+    let grid_only = [
+        ("--quality", a.quality != DEFAULT_QUALITY),
+        ("--lambda", a.lambda.is_some()),
+        ("--levels", a.levels != G.shape.levels),
+        ("--global", a.global != G.shape.global),
+        ("--frequencies", a.frequencies != G.shape.frequencies),
+        ("--crop", a.crop != G.crop),
+    ];
+    let (other, wrong) = if grid {
+        ("vector", &vector_only[..])
+    } else {
+        ("grid", &grid_only[..])
+    };
+    match wrong.iter().find(|(_, given)| *given) {
+        Some((option, _)) => Err(gonpack_train::Error::usage(format!(
+            "{option} applies to --model {other} only"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The grid-model settings the arguments ask for.
+fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
+    GridConfig {
+        shape: gonpack::format::grid::GridShape {
+            channels: 3,
+            levels: a.levels,
+            global: a.global,
+            frequencies: a.frequencies,
+            hidden: a.hidden.unwrap_or(G.shape.hidden),
+            layers: a.layers.unwrap_or(G.shape.layers),
+            steps: a.inner_steps.unwrap_or(G.shape.steps),
+            output: if a.sigmoid {
+                Output::Logistic
+            } else {
+                Output::Identity
+            },
+        },
+        lambda: a.lambda.unwrap_or(quality_lambda(a.quality)),
+        steps: a.steps.unwrap_or(G.steps),
+        batch: a.batch,
+        lr: a.lr.unwrap_or(G.lr),
+        step_init: a.step_init.unwrap_or(G.step_init),
+        crop: a.crop,
+        refine: a.latent_args.refine.unwrap_or(G.refine),
+        seed: a.seed,
+        device: latent_opts.device,
+        log_every: if a.verbose { 100 } else { 0 },
+        quiet: a.quiet,
+        weight_format: if a.f32_weights {
+            WEIGHTS_F32
+        } else {
+            WEIGHTS_F16
+        },
+    }
+}
+
 /// The encode options the arguments ask for (training steps: `--steps`, else filled in once
 /// the images are counted).
 fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
@@ -200,9 +381,9 @@ fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
             shape: ModelShape {
                 channels: 3,
                 latent_dim: a.latent,
-                hidden: a.hidden,
-                layers: a.layers,
-                modulated: a.modulated.unwrap_or(a.layers),
+                hidden: a.hidden.unwrap_or(D.shape.hidden),
+                layers: a.layers.unwrap_or(D.shape.layers),
+                modulated: a.modulated.unwrap_or(a.layers.unwrap_or(D.shape.layers)),
                 w0_first: a.w0,
                 w0_hidden: a.w0_hidden,
                 output: if a.sigmoid {
@@ -213,10 +394,10 @@ fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
             },
             steps: a.steps.unwrap_or(MIN_DEFAULT_STEPS),
             batch: a.batch,
-            lr: a.lr,
+            lr: a.lr.unwrap_or(D.lr),
             pixels: a.pixels,
-            inner_steps: a.inner_steps,
-            step_init: a.step_init,
+            inner_steps: a.inner_steps.unwrap_or(D.inner_steps),
+            step_init: a.step_init.unwrap_or(D.step_init),
             supersample: latent_opts.supersample,
             jitter: a.jitter,
             seed: a.seed,
@@ -253,7 +434,7 @@ fn summary(
     a: &EncodeArgs,
     output: &Path,
     images: &[SourceImage],
-    pack: &Pack,
+    pack: &dyn gonpack::render::PackImages,
     sizes: &SizeBreakdown,
     timing: &str,
 ) -> Result<String> {

@@ -5,10 +5,10 @@ use gonpack_train::{self as train, LatentOptions, Result};
 /// How latents are derived against the (trained or frozen) decoder.
 #[derive(Debug, Args)]
 pub struct LatentArgs {
-    /// Extra gradient steps per latent with the decoder frozen (a step is taken only where it
-    /// lowers the image's error).
-    #[arg(long, default_value_t = train::DEFAULT_REFINE)]
-    pub refine: usize,
+    /// Extra steps per latent with the decoder frozen [default: 30 grid (Adam on error + λ ·
+    /// rate), 5 vector (a step is taken only where it lowers the image's error)].
+    #[arg(long)]
+    pub refine: Option<usize>,
     /// Then steps on the error of the quantised latent, as stored (a step is taken only where
     /// it lowers that error).
     #[arg(long, default_value_t = train::DEFAULT_QUANT_REFINE)]
@@ -26,7 +26,7 @@ impl LatentArgs {
     /// The library's options (parses `--device`).
     pub fn options(&self, quiet: bool) -> Result<LatentOptions> {
         Ok(LatentOptions {
-            refine: self.refine,
+            refine: self.refine.unwrap_or(train::DEFAULT_REFINE),
             quant_refine: self.quant_refine,
             supersample: self.supersample,
             device: train::parse_device(&self.device)?,

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a decoder on every image under DIR and write one .gonpack file.
-    Encode(encode::EncodeArgs),
+    Encode(Box<encode::EncodeArgs>),
     /// Encode the images under DIR against a pack's decoder and add them to the pack.
     Add(add::AddArgs),
     #[command(flatten)]
@@ -31,7 +31,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Encode(a) => encode::run(a),
+        Command::Encode(a) => encode::run(*a),
         Command::Add(a) => add::run(a),
         Command::Read(c) => c.run().map_err(Into::into),
     };

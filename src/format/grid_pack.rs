@@ -1,0 +1,217 @@
+//! A pack of latent grids (format version 5) in memory, and its sections (format-spec §11).
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use crate::consts::*;
+use crate::error::{Error, Result};
+use crate::format::entropy::{self, LevelModel};
+use crate::format::grid::{GridShape, GridWeights};
+use crate::format::{assemble, index, write_weights, Header, ImageEntry, SizeBreakdown};
+
+/// A whole grid pack in memory: decoder, entropy model, integer codes and index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridPack {
+    /// Decoder weights (already rounded to the stored precision).
+    pub decoder: GridWeights,
+    /// The probability model of each level's codes.
+    pub models: Vec<LevelModel>,
+    /// Codes of every image in index order; within an image level after level, each
+    /// row-major at its [`GridShape::plane_size`]. Code `q` of plane `l` stands for
+    /// `q / gains[l]`.
+    pub codes: Vec<i16>,
+    /// One entry per image.
+    pub index: Vec<ImageEntry>,
+    /// [`WEIGHTS_F16`] or [`WEIGHTS_F32`].
+    pub weight_format: u8,
+}
+
+/// Where each image's codes start in [`GridPack::codes`], plus the total (`N + 1` values).
+pub fn code_starts(shape: &GridShape, index: &[ImageEntry]) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(index.len() + 1);
+    let mut at = 0usize;
+    starts.push(0);
+    for e in index {
+        at += shape.latents(e.width, e.height) as usize;
+        starts.push(at);
+    }
+    starts
+}
+
+/// The entropy coder's runs for `index`: each image's levels in order, `(level, values)`.
+pub fn runs(shape: &GridShape, index: &[ImageEntry]) -> Vec<(usize, usize)> {
+    let shape = *shape;
+    index
+        .iter()
+        .flat_map(move |e| {
+            (0..shape.planes()).map(move |l| {
+                let (w, h) = shape.plane_size(l, e.width, e.height);
+                (l, (w * h) as usize)
+            })
+        })
+        .collect()
+}
+
+/// Each plane's model fitted to `codes` (all images' codes of `index`, in pack order):
+/// [`LevelModel::fit`] of the plane's codes over every image.
+pub fn fit_models(shape: &GridShape, index: &[ImageEntry], codes: &[i16]) -> Vec<LevelModel> {
+    let mut planes: Vec<Vec<i16>> = vec![Vec::new(); shape.planes()];
+    let mut at = 0;
+    for e in index {
+        for (p, plane) in planes.iter_mut().enumerate() {
+            let (w, h) = shape.plane_size(p, e.width, e.height);
+            let n = ((w * h) as usize).min(codes.len() - at);
+            plane.extend_from_slice(&codes[at..at + n]);
+            at += n;
+        }
+    }
+    planes.iter().map(|p| LevelModel::fit(p)).collect()
+}
+
+/// The `QUAN` section of a grid pack: each level's [`LevelModel`].
+pub fn write_models(models: &[LevelModel]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(models.len() * LEVEL_MODEL_LEN);
+    for m in models {
+        raw.extend_from_slice(&m.ratio.to_le_bytes());
+        raw.extend_from_slice(&m.max_code.to_le_bytes());
+    }
+    raw
+}
+
+/// Parses and validates the `QUAN` section of a grid pack.
+pub fn read_models(raw: &[u8]) -> Result<Vec<LevelModel>> {
+    raw.chunks_exact(LEVEL_MODEL_LEN)
+        .enumerate()
+        .map(|(l, c)| {
+            let m = LevelModel {
+                ratio: LE::read_f32(&c[0..4]),
+                max_code: LE::read_u16(&c[4..6]),
+            };
+            m.validate(l).map(|_| m)
+        })
+        .collect()
+}
+
+impl GridPack {
+    /// The decoder architecture.
+    pub fn shape(&self) -> &GridShape {
+        &self.decoder.shape
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the pack holds no image.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Pixels of all images at their stored sizes (the denominator of bits per pixel).
+    pub fn pixels(&self) -> u64 {
+        self.index
+            .iter()
+            .map(|e| u64::from(e.width) * u64::from(e.height))
+            .sum()
+    }
+
+    /// Position of the image called `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.index.iter().position(|e| e.name == name)
+    }
+
+    /// Adds the images of `new` (a pack with the same decoder): each replaces the image of the
+    /// same name when `replace`, else such a name is a usage error. The entropy models are
+    /// refitted to all codes. Returns how many images were added and how many replaced.
+    pub fn absorb(&mut self, new: GridPack, replace: bool) -> Result<(usize, usize)> {
+        if new.decoder != self.decoder || new.weight_format != self.weight_format {
+            return Err(Error::Usage(
+                "the new images were encoded against another decoder".into(),
+            ));
+        }
+        let shape = *self.shape();
+        let new_starts = code_starts(&shape, &new.index);
+        let (mut added, mut replaced) = (0, 0);
+        for (k, e) in new.index.iter().enumerate() {
+            let codes = &new.codes[new_starts[k]..new_starts[k + 1]];
+            match self.find(&e.name) {
+                Some(_) if !replace => {
+                    return Err(Error::Usage(format!(
+                        "{:?} is already in the pack (use --replace to overwrite it)",
+                        e.name
+                    )))
+                }
+                Some(i) => {
+                    let starts = code_starts(&shape, &self.index);
+                    self.codes
+                        .splice(starts[i]..starts[i + 1], codes.iter().copied());
+                    self.index[i] = e.clone();
+                    replaced += 1;
+                }
+                None => {
+                    self.codes.extend_from_slice(codes);
+                    self.index.push(e.clone());
+                    added += 1;
+                }
+            }
+        }
+        self.models = fit_models(&shape, &self.index, &self.codes);
+        Ok((added, replaced))
+    }
+
+    /// The dequantised grids of image `i` (see [`Self::codes`]); `starts` is [`code_starts`].
+    pub fn grids(&self, i: usize, starts: &[usize]) -> Vec<f32> {
+        dequantise(
+            &self.decoder,
+            &self.index[i],
+            &self.codes[starts[i]..starts[i + 1]],
+        )
+    }
+
+    /// Serialises the pack; also returns its size breakdown.
+    pub fn to_bytes(&self) -> Result<(Vec<u8>, SizeBreakdown)> {
+        let shape = *self.shape();
+        let starts = code_starts(&shape, &self.index);
+        let total = *starts.last().expect("N + 1 values");
+        if self.codes.len() != total || self.models.len() != shape.planes() {
+            return Err(Error::Usage(
+                "grid codes or level models do not match the index".into(),
+            ));
+        }
+        let too_many = |what: &str| Error::Usage(format!("more than 2^32 {what}"));
+        let header = Header::for_grid(
+            shape,
+            self.weight_format,
+            u32::try_from(self.index.len()).map_err(|_| too_many("images"))?,
+            4,
+            u32::try_from(total).map_err(|_| too_many("latent values"))?,
+        );
+        let header_bytes = header.to_bytes()?;
+        for (l, m) in self.models.iter().enumerate() {
+            m.validate(l).map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        let latn = entropy::encode(&self.models, &runs(&shape, &self.index), &self.codes)?;
+        let parts = [
+            (
+                TAG_DECODER,
+                write_weights(self.weight_format, &self.decoder.to_flat()),
+            ),
+            (TAG_QUANT, write_models(&self.models)),
+            (TAG_LATENTS, latn),
+            (TAG_INDEX, index::write_index(&self.index)?),
+        ];
+        assemble(&header_bytes, &parts)
+    }
+}
+
+/// The values that `codes` (one image's, level after level) stand for: `code / gain`.
+pub fn dequantise(decoder: &GridWeights, entry: &ImageEntry, codes: &[i16]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(codes.len());
+    let mut rest = codes;
+    for (l, &gain) in decoder.gains.iter().enumerate() {
+        let (w, h) = decoder.shape.plane_size(l, entry.width, entry.height);
+        let (level, tail) = rest.split_at(((w * h) as usize).min(rest.len()));
+        rest = tail;
+        out.extend(level.iter().map(|&q| f32::from(q) / gain));
+    }
+    out
+}

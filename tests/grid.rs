@@ -1,0 +1,163 @@
+//! Grid packs (format version 5) with the pure-Rust reader: byte-exact round trip, renders
+//! that resemble the originals at any size, the header's grid fields and their errors, and
+//! vector-only operations refused with a clear error. Needs no libtorch.
+mod common;
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+use gonpack::consts::*;
+use gonpack::format::grid_pack::GridPack;
+use gonpack::io::read_folder;
+use gonpack::render::metrics::{image_psnr, pack_psnr};
+use gonpack::{Error, Limits, Reader};
+
+fn fixture() -> Vec<u8> {
+    std::fs::read(common::repo().join("tests/data/grid12.gonpack")).unwrap()
+}
+
+fn grid_pack() -> GridPack {
+    Reader::from_slice(&fixture(), Limits::default())
+        .unwrap()
+        .into_grid_pack()
+        .unwrap()
+}
+
+/// `data` with the header CRC recomputed after an edit.
+fn with_header_crc(mut data: Vec<u8>) -> Vec<u8> {
+    let crc = crc32fast::hash(&data[..HEADER_CRC_OFFSET]);
+    LE::write_u32(&mut data[HEADER_CRC_OFFSET..HEADER_LEN], crc);
+    data
+}
+
+#[test]
+fn a_grid_pack_round_trips_byte_for_byte() {
+    let bytes = fixture();
+    let pack = grid_pack();
+    assert_eq!(pack.len(), 12);
+    assert_eq!(pack.shape().channels, 4, "an RGBA decoder for the emoji");
+    let (again, sizes) = pack.to_bytes().unwrap();
+    assert_eq!(again, bytes);
+    assert_eq!(sizes.total(), bytes.len() as u64);
+    assert_eq!(LE::read_u16(&bytes[8..10]), GRID_VERSION);
+    assert_eq!(bytes[42], MODEL_GRID);
+}
+
+#[test]
+fn grid_renders_resemble_the_originals() {
+    let (originals, _) = read_folder(&common::repo().join("tests/data/grid12"), false).unwrap();
+    let psnr = pack_psnr(&grid_pack(), &originals).unwrap();
+    let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
+    let flat = common::flat_psnr(&originals);
+    assert!(mean > flat + 5.0, "mean {mean:.2} dB, flat {flat:.2} dB");
+    // The reader renders what the in-memory pack renders.
+    let data = fixture();
+    let mut reader = Reader::from_slice(&data, Limits::default()).unwrap();
+    for (i, o) in originals.iter().enumerate() {
+        let k = reader.find(&o.name).unwrap().unwrap();
+        let mut buf = vec![0u8; reader.buffer_len(k, o.width, o.height).unwrap()];
+        reader.render_into(k, o.width, o.height, &mut buf).unwrap();
+        assert!((image_psnr(&buf, &o.pixels, o.channels) - psnr[i]).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn grid_images_render_at_any_size_and_agree_across_sizes() {
+    let data = fixture();
+    let mut reader = Reader::from_slice(&data, Limits::default()).unwrap();
+    for i in 0..reader.len() {
+        let e = reader.entry(i).unwrap().clone();
+        let one = reader.render(i, e.width, e.height).unwrap().into_bytes();
+        let two = reader
+            .render(i, 2 * e.width, 2 * e.height)
+            .unwrap()
+            .into_bytes();
+        let odd = reader.render(i, 5, 3).unwrap();
+        assert_eq!((odd.width(), odd.height()), (5, 3));
+        // 2x2 means of the 2x render against the 1x render: the same continuous picture.
+        let c = usize::from(e.channels);
+        let (w, h) = (e.width as usize, e.height as usize);
+        let mut means = vec![0u8; one.len()];
+        for y in 0..h {
+            for x in 0..w {
+                for k in 0..c {
+                    let at = |yy: usize, xx: usize| u32::from(two[(yy * 2 * w + xx) * c + k]);
+                    let s = at(2 * y, 2 * x)
+                        + at(2 * y, 2 * x + 1)
+                        + at(2 * y + 1, 2 * x)
+                        + at(2 * y + 1, 2 * x + 1);
+                    means[(y * w + x) * c + k] = ((s + 2) / 4) as u8;
+                }
+            }
+        }
+        let agree = gonpack::render::metrics::psnr_u8(&means, &one);
+        assert!(agree > 30.0, "image {i}: 2x and 1x agree to {agree:.2} dB");
+    }
+}
+
+#[test]
+fn grid_header_fields_are_checked() {
+    let good = fixture();
+    let open = |d: &[u8]| Reader::from_slice(d, Limits::default()).map(|_| ());
+    assert!(open(&good).is_ok());
+    let edit = |at: usize, v: u8| {
+        let mut d = good.clone();
+        d[at] = v;
+        open(&with_header_crc(d))
+    };
+    // A reserved byte of a grid header.
+    assert!(matches!(edit(50, 1), Err(Error::Format(m)) if m.contains("reserved")));
+    // Bits must be 0 in a grid pack.
+    assert!(matches!(edit(13, 8), Err(Error::Format(_))));
+    // An unknown model.
+    assert!(matches!(edit(42, 2), Err(Error::Unsupported(m)) if m.contains("model 2")));
+    // Out-of-range fields name themselves.
+    assert!(matches!(edit(43, 9), Err(Error::Format(m)) if m.contains("Fourier frequencies 9")));
+    assert!(matches!(edit(15, 0), Err(Error::Format(m)) if m.contains("gradient-origin steps 0")));
+    // A version-4 reader's view: a grid header labelled version 4 is a vector header with
+    // non-zero reserved bytes.
+    let mut v4 = good.clone();
+    LE::write_u16(&mut v4[8..10], 4);
+    assert!(matches!(open(&with_header_crc(v4)), Err(Error::Format(_))));
+}
+
+#[test]
+fn vector_operations_on_a_grid_pack_say_why_they_fail() {
+    let data = fixture();
+    let mut reader = Reader::from_slice(&data, Limits::default()).unwrap();
+    let e = reader.latent(0).unwrap_err();
+    assert!(
+        matches!(&e, Error::Unsupported(m) if m.contains("latent grids")),
+        "{e}"
+    );
+    assert!(matches!(reader.decoder(), Err(Error::Unsupported(_))));
+    let whole = Reader::from_slice(&data, Limits::default()).unwrap();
+    assert!(matches!(whole.into_pack(), Err(Error::Unsupported(_))));
+    // And grid operations on a vector pack.
+    let vector = std::fs::read(common::small_pack_path()).unwrap();
+    let mut reader = Reader::from_slice(&vector, Limits::default()).unwrap();
+    assert!(matches!(reader.grids(0), Err(Error::Usage(_))));
+}
+
+#[test]
+fn grid_limits_bound_work_before_decoding() {
+    let data = fixture();
+    // A pixel budget below one render.
+    let limits = Limits {
+        max_render_work: 1000,
+        ..Limits::default()
+    };
+    let mut reader = Reader::from_slice(&data, limits).unwrap();
+    let e = reader.entry(0).unwrap().clone();
+    assert!(matches!(
+        reader.buffer_len(0, e.width, e.height),
+        Err(Error::Limits(_))
+    ));
+    // A decoder over the parameter limit is refused on open.
+    let limits = Limits {
+        max_params: 100,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        Reader::from_slice(&data, limits).map(|_| ()),
+        Err(Error::Limits(_))
+    ));
+}

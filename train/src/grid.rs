@@ -1,0 +1,375 @@
+//! The latent-grid decoder (format version 5) as tch tensors: the synthesis network, the
+//! bilinear upsampling of each level (as interpolation matrices built from
+//! [`gonpack::format::grid::taps`], so training and the pure-Rust renderer sample identically),
+//! gradient-origin derivation of an image's grids, and the rate model.
+//!
+//! An image's grids are `K` gradient steps from the zero grids on its own reconstruction
+//! error `D_i` (sum over pixels of the mean over channels of the squared error), level `l`
+//! moving by `-alpha_{k,l} s_l grad_l D_i` (`s_l` the plane's values per pixel); training back-propagates through those steps. Codes are
+//! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
+//! by a zero-mean Laplace of scale `b_l` per level integrated over each unit bin.
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::error::Result;
+use gonpack::format::grid::{coordinate, fourier, taps, Dense, GridShape, GridWeights};
+use gonpack::format::model::Output;
+
+/// A grid decoder with its rate model.
+pub struct GridNet {
+    /// Owns the parameters (trainable when built by [`GridNet::new`]).
+    pub vs: nn::VarStore,
+    shape: GridShape,
+    weight: Vec<Tensor>,
+    bias: Vec<Tensor>,
+    out_weight: Tensor,
+    out_bias: Tensor,
+    linear: Tensor,
+    log_steps: Tensor,
+    log_gains: Tensor,
+    log_scales: Tensor,
+}
+
+/// What a batch of images of one size shares: the interpolation matrices of each level and
+/// the coordinate features.
+pub struct SizeContext {
+    /// Image width.
+    pub width: u32,
+    /// Image height.
+    pub height: u32,
+    /// Per level: `(A_y, A_x)`, `H x h_l` and `W x w_l` (`None` where the level is full size).
+    interp: Vec<Option<(Tensor, Tensor)>>,
+    /// Fourier features, `(H W, 4 Q)`.
+    features: Tensor,
+    /// Per plane, its values over the image's pixels (`w_l h_l / (W H)`): gradient steps are
+    /// scaled by it, so a value moves by the mean error gradient over the pixels it reaches,
+    /// whatever the image's size.
+    share: Vec<f64>,
+}
+
+/// Row-major `n x g` matrix whose row `i` holds sample `i`'s bilinear weights ([`taps`]).
+fn interpolation(n: u32, g: u32, device: Device) -> Tensor {
+    let mut m = vec![0f32; (n * g) as usize];
+    for i in 0..n {
+        let (i0, i1, f) = taps(i, n, g);
+        m[(i * g + i0) as usize] += 1.0 - f;
+        m[(i * g + i1) as usize] += f;
+    }
+    Tensor::from_slice(&m)
+        .view([i64::from(n), i64::from(g)])
+        .to(device)
+}
+
+impl SizeContext {
+    /// The context of `width x height` images under `shape`.
+    pub fn new(shape: &GridShape, width: u32, height: u32, device: Device) -> Self {
+        let interp = (0..shape.planes())
+            .map(|l| {
+                let (w, h) = shape.plane_size(l, width, height);
+                ((w, h) != (width, height)).then(|| {
+                    (
+                        interpolation(height, h, device),
+                        interpolation(width, w, device),
+                    )
+                })
+            })
+            .collect();
+        let q = shape.frequencies;
+        let mut feats = vec![0f32; (width * height) as usize * 4 * q];
+        if q > 0 {
+            for (p, f) in feats.chunks_exact_mut(4 * q).enumerate() {
+                let (x, y) = ((p as u32) % width, (p as u32) / width);
+                fourier(coordinate(x, width), coordinate(y, height), q, f);
+            }
+        }
+        let features = Tensor::from_slice(&feats)
+            .view([i64::from(width * height), 4 * q as i64])
+            .to(device);
+        let pixels = f64::from(width) * f64::from(height);
+        let share = (0..shape.planes())
+            .map(|l| {
+                let (w, h) = shape.plane_size(l, width, height);
+                f64::from(w) * f64::from(h) / pixels
+            })
+            .collect();
+        SizeContext {
+            width,
+            height,
+            interp,
+            features,
+            share,
+        }
+    }
+
+    /// Pixels per image.
+    pub fn pixels(&self) -> i64 {
+        i64::from(self.width) * i64::from(self.height)
+    }
+
+    /// Zero grids for `b` images, one tensor `(B, h_l, w_l)` per level.
+    pub fn zero_grids(&self, shape: &GridShape, b: i64, device: Device) -> Vec<Tensor> {
+        (0..shape.planes())
+            .map(|l| {
+                let (w, h) = shape.plane_size(l, self.width, self.height);
+                Tensor::zeros([b, i64::from(h), i64::from(w)], (Kind::Float, device))
+            })
+            .collect()
+    }
+}
+
+impl GridNet {
+    /// A freshly initialised decoder: sine layers of unit frequency, output bias
+    /// `out_bias_init`, step sizes `step_init · 4^l` for level `l` (a value of level `l`
+    /// reaches about `4^l` pixels; global latents as the coarsest level), gains `2^l` (coarse
+    /// levels touch more pixels and get finer bins), rate scales of 2 codes.
+    pub fn new(
+        shape: GridShape,
+        device: Device,
+        out_bias_init: f64,
+        step_init: f64,
+    ) -> Result<Self> {
+        let uni = |b: f64| nn::Init::Uniform { lo: -b, up: b };
+        let fan_in = |l: usize| shape.layer_input(l) as f64;
+        let h = shape.hidden as f64;
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let var = |name: &str, dims: &[i64], init| root.var(name, dims, init);
+        let (hh, c, l) = (
+            shape.hidden as i64,
+            shape.channels as i64,
+            shape.planes() as i64,
+        );
+        let mut weight = Vec::new();
+        let mut bias = Vec::new();
+        for k in 0..shape.layers {
+            let fi = fan_in(k);
+            weight.push(var(
+                &format!("w{k}"),
+                &[hh, fi as i64],
+                uni((3.0 / fi).sqrt()),
+            ));
+            bias.push(var(&format!("b{k}"), &[hh], uni(1.0 / fi.sqrt())));
+        }
+        let out_weight = var("out_w", &[c, hh], uni((3.0 / h).sqrt() / 4.0));
+        let out_bias = var("out_b", &[c], nn::Init::Const(out_bias_init));
+        let linear = var("linear", &[c, l], nn::Init::Const(0.0));
+        let mut log_steps = var("log_steps", &[shape.steps as i64, l], nn::Init::Const(0.0));
+        let steps: Vec<f32> = (0..shape.steps * shape.planes())
+            .map(|k| {
+                let level = (k % shape.planes()).min(shape.levels - 1);
+                (step_init * 4f64.powi(level as i32)).ln() as f32
+            })
+            .collect();
+        tch::no_grad(|| {
+            log_steps.copy_(
+                &Tensor::from_slice(&steps)
+                    .view([shape.steps as i64, l])
+                    .to(device),
+            )
+        });
+        let gains: Vec<f32> = (0..shape.planes())
+            .map(|k| ((1u32 << k.min(shape.levels - 1)) as f32).ln())
+            .collect();
+        let mut log_gains = var("log_gains", &[l], nn::Init::Const(0.0));
+        tch::no_grad(|| log_gains.copy_(&Tensor::from_slice(&gains).to(device)));
+        let log_scales = var("log_scales", &[l], nn::Init::Const(2f64.ln()));
+        Ok(GridNet {
+            vs,
+            shape,
+            weight,
+            bias,
+            out_weight,
+            out_bias,
+            linear,
+            log_steps,
+            log_gains,
+            log_scales,
+        })
+    }
+
+    /// A decoder holding exactly `w` (frozen), with rate scales `scales` (code units).
+    pub fn from_weights(w: &GridWeights, scales: &[f32], device: Device) -> Result<Self> {
+        let t = |v: &[f32], dims: &[i64]| Tensor::from_slice(v).view(dims).to(device);
+        let s = w.shape;
+        let (h, c, l) = (s.hidden as i64, s.channels as i64, s.planes() as i64);
+        let ln = |v: &[f32]| v.iter().map(|x| x.ln()).collect::<Vec<f32>>();
+        Ok(GridNet {
+            vs: nn::VarStore::new(device),
+            shape: s,
+            weight: w
+                .hidden
+                .iter()
+                .enumerate()
+                .map(|(k, d)| t(&d.weight, &[h, s.layer_input(k) as i64]))
+                .collect(),
+            bias: w.hidden.iter().map(|d| t(&d.bias, &[h])).collect(),
+            out_weight: t(&w.out.weight, &[c, h]),
+            out_bias: t(&w.out.bias, &[c]),
+            linear: t(&w.linear, &[c, l]),
+            log_steps: t(&ln(&w.steps), &[s.steps as i64, l]),
+            log_gains: t(&ln(&w.gains), &[l]),
+            log_scales: t(&ln(scales), &[l]),
+        })
+    }
+
+    /// The weights as the format stores them.
+    pub fn to_weights(&self) -> Result<GridWeights> {
+        let v = |t: &Tensor| -> Result<Vec<f32>> {
+            Ok(Vec::<f32>::try_from(
+                t.detach().to(Device::Cpu).flatten(0, -1),
+            )?)
+        };
+        let hidden = self
+            .weight
+            .iter()
+            .zip(&self.bias)
+            .map(|(w, b)| {
+                Ok(Dense {
+                    weight: v(w)?,
+                    bias: v(b)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(GridWeights {
+            shape: self.shape,
+            hidden,
+            out: Dense {
+                weight: v(&self.out_weight)?,
+                bias: v(&self.out_bias)?,
+            },
+            linear: v(&self.linear)?,
+            steps: v(&self.log_steps.exp())?,
+            gains: v(&self.log_gains.exp())?,
+        })
+    }
+
+    /// The rate model's Laplace scale of each level, in code units.
+    pub fn scales(&self) -> Result<Vec<f32>> {
+        Ok(Vec::<f32>::try_from(
+            self.log_scales.exp().detach().to(Device::Cpu),
+        )?)
+    }
+
+    /// The architecture.
+    pub fn shape(&self) -> &GridShape {
+        &self.shape
+    }
+
+    /// Decoder outputs `(B, P, C)` for level values `grids` (one `(B, h_l, w_l)` per level).
+    pub fn forward(&self, ctx: &SizeContext, grids: &[Tensor]) -> Tensor {
+        let b = grids[0].size()[0];
+        let p = ctx.pixels();
+        let levels: Vec<Tensor> = grids
+            .iter()
+            .zip(&ctx.interp)
+            .map(|(g, m)| match m {
+                Some((ay, ax)) => ay.matmul(g).matmul(&ax.tr()).reshape([b, p]),
+                None => g.reshape([b, p]),
+            })
+            .collect();
+        let lv = Tensor::stack(&levels, 2); // (B, P, L)
+        let q = ctx.features.size()[1];
+        let input = if q > 0 {
+            Tensor::cat(
+                &[&lv, &ctx.features.unsqueeze(0).expand([b, p, q], false)],
+                2,
+            )
+        } else {
+            lv.shallow_clone()
+        };
+        let mut a = input;
+        for (w, bias) in self.weight.iter().zip(&self.bias) {
+            a = (a.matmul(&w.tr()) + bias).sin();
+        }
+        let out = a.matmul(&self.out_weight.tr()) + &self.out_bias + lv.matmul(&self.linear.tr());
+        match self.shape.output {
+            Output::Identity => out,
+            Output::Logistic => out.sigmoid(),
+        }
+    }
+
+    /// Per-image reconstruction error `D_i`: sum over pixels of the mean over channels of the
+    /// squared error against `targets` `(B, P, C)`; shape `(B,)`.
+    pub fn errors(&self, ctx: &SizeContext, grids: &[Tensor], targets: &Tensor) -> Tensor {
+        (self.forward(ctx, grids) - targets)
+            .square()
+            .mean_dim(2, false, Kind::Float)
+            .sum_dim_intlist(1, false, Kind::Float)
+    }
+
+    /// The grids `K` gradient steps from the origin; `train` keeps the graph for second-order
+    /// training, otherwise the result is detached.
+    pub fn derive(&self, ctx: &SizeContext, targets: &Tensor, train: bool) -> Vec<Tensor> {
+        let b = targets.size()[0];
+        let steps = self.log_steps.exp();
+        let mut z: Vec<Tensor> = ctx
+            .zero_grids(&self.shape, b, targets.device())
+            .into_iter()
+            .map(|t| t.set_requires_grad(true))
+            .collect();
+        for k in 0..self.shape.steps {
+            let loss = self.errors(ctx, &z, targets).sum(Kind::Float);
+            let refs: Vec<&Tensor> = z.iter().collect();
+            let grads = Tensor::run_backward(&[&loss], &refs, train, train);
+            z = z
+                .iter()
+                .zip(&grads)
+                .enumerate()
+                .map(|(l, (zl, g))| {
+                    let next = zl - steps.get(k as i64).get(l as i64) * g * ctx.share[l];
+                    if train {
+                        next
+                    } else {
+                        next.detach().set_requires_grad(k + 1 < self.shape.steps)
+                    }
+                })
+                .collect();
+        }
+        if train {
+            z
+        } else {
+            z.into_iter().map(|t| t.detach()).collect()
+        }
+    }
+
+    /// Level values as codes `v g` (continuous).
+    pub fn to_codes(&self, grids: &[Tensor]) -> Vec<Tensor> {
+        let gains = self.log_gains.exp();
+        grids
+            .iter()
+            .enumerate()
+            .map(|(l, g)| g * gains.get(l as i64))
+            .collect()
+    }
+
+    /// Level values that codes `y` stand for, `y / g`.
+    pub fn from_codes(&self, codes: &[Tensor]) -> Vec<Tensor> {
+        let gains = self.log_gains.exp();
+        codes
+            .iter()
+            .enumerate()
+            .map(|(l, y)| y / gains.get(l as i64))
+            .collect()
+    }
+
+    /// Bits of (noisy or integer) codes `y` under the per-level Laplace model, per image `(B,)`.
+    pub fn bits(&self, codes: &[Tensor]) -> Tensor {
+        let scales = self.log_scales.exp();
+        let mut total: Option<Tensor> = None;
+        for (l, y) in codes.iter().enumerate() {
+            let b = scales.get(l as i64);
+            let cdf = |v: Tensor| -> Tensor {
+                let e = (-(v.abs()) / &b).exp();
+                (v.sign() * (1.0 - e) + 1.0) * 0.5
+            };
+            let p = (cdf(y + 0.5) - cdf(y - 0.5)).clamp_min(1.0 / 65536.0);
+            let bits = -(p.log2())
+                .flatten(1, -1)
+                .sum_dim_intlist(1, false, Kind::Float);
+            total = Some(match total {
+                Some(t) => t + bits,
+                None => bits,
+            });
+        }
+        total.expect("at least one level")
+    }
+}

@@ -1,0 +1,624 @@
+//! From images to a grid pack (format version 5): train the grid decoder with its rate model
+//! ([`train_grids`]), derive each image's grids from the origin and refine them against
+//! distortion + λ · rate with the decoder frozen ([`encode_grids`]), fit the entropy model and
+//! assemble the pack.
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use rand::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use crate::encode::check_names;
+use crate::error::{Error, Result};
+use crate::gon::TrainReport;
+use crate::grid::{GridNet, SizeContext};
+use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
+use gonpack::format::entropy::LevelModel;
+use gonpack::format::grid::{GridShape, GridWeights};
+use gonpack::format::grid_pack::{fit_models, GridPack};
+use gonpack::format::model::Output;
+use gonpack::format::ImageEntry;
+use gonpack::pixels::SourceImage;
+use gonpack::progress;
+use gonpack::render::metrics::psnr_from_mse;
+
+/// `gonpack encode --quality` when not given.
+pub const DEFAULT_QUALITY: u8 = 3;
+/// Highest `--quality`.
+pub const MAX_QUALITY: u8 = 8;
+
+/// The rate weight λ of quality `q` (1 to [`MAX_QUALITY`]): `0.032 / 2^q`, each step halving it.
+pub fn quality_lambda(q: u8) -> f64 {
+    0.032 / f64::from(1u32 << q.min(MAX_QUALITY))
+}
+
+/// Training steps of the grid model when not given: one per image, 800 to 3,000.
+pub fn default_grid_steps(images: usize) -> usize {
+    images.clamp(800, 3000)
+}
+
+/// Settings of grid training and encoding.
+#[derive(Debug, Clone)]
+pub struct GridConfig {
+    /// Decoder architecture (`channels` is set from the images).
+    pub shape: GridShape,
+    /// Rate weight λ of the loss `MSE + λ · bits per pixel`.
+    pub lambda: f64,
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Images (or crops) per step.
+    pub batch: usize,
+    /// Peak Adam learning rate (cosine-decayed to 5% of it).
+    pub lr: f64,
+    /// Initial gradient-origin step size (per unit of summed squared error).
+    pub step_init: f64,
+    /// Images larger than this in either direction are trained on `crop x crop` crops.
+    pub crop: u32,
+    /// Refinement steps per image with the decoder frozen.
+    pub refine: usize,
+    /// Seed of initialisation and sampling.
+    pub seed: u64,
+    /// Where tensors live.
+    pub device: Device,
+    /// Print training figures every this many steps (0: never).
+    pub log_every: usize,
+    /// Hide progress bars.
+    pub quiet: bool,
+    /// Stored weight precision.
+    pub weight_format: u8,
+}
+
+impl GridConfig {
+    /// The defaults of `gonpack encode`.
+    pub const DEFAULT: GridConfig = GridConfig {
+        shape: GridShape {
+            channels: 3,
+            levels: 6,
+            global: 8,
+            frequencies: 3,
+            hidden: 32,
+            layers: 2,
+            steps: 2,
+            output: Output::Identity,
+        },
+        lambda: 0.004,
+        steps: 1000,
+        batch: 32,
+        lr: 1e-2,
+        step_init: 0.03,
+        crop: 32,
+        refine: 30,
+        seed: 0,
+        device: Device::Cpu,
+        log_every: 0,
+        quiet: false,
+        weight_format: WEIGHTS_F16,
+    };
+
+    /// Checks every setting before any work, naming the `encode` option at fault.
+    pub fn validate(&self) -> Result<()> {
+        let usage =
+            |option: &str, message: String| Err(Error::usage(format!("--{option}: {message}")));
+        if let Err(e) = self.shape.validate() {
+            return usage(e.field, e.message);
+        }
+        if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
+            return usage(
+                "lambda",
+                format!("{} (must be finite, at least 0)", self.lambda),
+            );
+        }
+        if !(self.lr > 0.0 && self.lr <= 1.0) {
+            return usage("lr", format!("{} (must be above 0 and at most 1)", self.lr));
+        }
+        if !(self.step_init > 0.0 && self.step_init.is_finite()) {
+            return usage(
+                "step-init",
+                format!("{} (must be positive and finite)", self.step_init),
+            );
+        }
+        for (option, value) in [("steps", self.steps), ("batch", self.batch)] {
+            if value == 0 {
+                return usage(option, "must be at least 1".into());
+            }
+        }
+        if !(4..=1024).contains(&self.crop) {
+            return usage("crop", format!("{} (must be 4 to 1024)", self.crop));
+        }
+        Ok(())
+    }
+}
+
+/// Training data: whole small images grouped by size, and large images cropped at random.
+struct Data {
+    /// `(context, targets (N, P, C))` per size of the images trained whole.
+    whole: Vec<(SizeContext, Tensor)>,
+    /// Large images, `(H, W, C)` each.
+    large: Vec<Tensor>,
+    /// The context of a crop.
+    crop: SizeContext,
+    /// Images per group of `whole`, then crops per large image (its area over a crop's).
+    weights: Vec<usize>,
+}
+
+impl Data {
+    fn new(images: &[SourceImage], cfg: &GridConfig) -> Result<Self> {
+        let c = cfg.shape.channels as u8;
+        let mut groups: Vec<((u32, u32), Vec<f32>, usize)> = Vec::new();
+        let mut large = Vec::new();
+        let mut large_weights = Vec::new();
+        for img in images {
+            let t = img.targets(c);
+            if img.width > cfg.crop || img.height > cfg.crop {
+                let dims = [i64::from(img.height), i64::from(img.width), i64::from(c)];
+                large.push(Tensor::f_from_slice(&t)?.f_view(dims)?.f_to(cfg.device)?);
+                let area = u64::from(img.width) * u64::from(img.height);
+                large_weights.push((area / u64::from(cfg.crop * cfg.crop)).max(1) as usize);
+                continue;
+            }
+            let key = (img.width, img.height);
+            match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, v, n)) => {
+                    v.extend(t);
+                    *n += 1;
+                }
+                None => groups.push((key, t, 1)),
+            }
+        }
+        let mut whole = Vec::new();
+        let mut weights = Vec::new();
+        for ((w, h), v, n) in groups {
+            let ctx = SizeContext::new(&cfg.shape, w, h, cfg.device);
+            let dims = [n as i64, ctx.pixels(), i64::from(c)];
+            whole.push((
+                ctx,
+                Tensor::f_from_slice(&v)?.f_view(dims)?.f_to(cfg.device)?,
+            ));
+            weights.push(n);
+        }
+        weights.extend(large_weights);
+        Ok(Data {
+            whole,
+            large,
+            crop: SizeContext::new(&cfg.shape, cfg.crop, cfg.crop, cfg.device),
+            weights,
+        })
+    }
+
+    /// A batch: its context and targets `(B, P, C)`.
+    fn batch(&self, rng: &mut ChaCha8Rng, cfg: &GridConfig) -> (&SizeContext, Tensor) {
+        let mut pick = rng.gen_range(0..self.weights.iter().sum::<usize>());
+        let k = self
+            .weights
+            .iter()
+            .position(|&w| {
+                let hit = pick < w;
+                if !hit {
+                    pick -= w;
+                }
+                hit
+            })
+            .unwrap_or(0);
+        if let Some((ctx, targets)) = self.whole.get(k) {
+            let n = targets.size()[0] as usize;
+            let idx: Vec<i64> = rand::seq::index::sample(rng, n, cfg.batch.min(n))
+                .into_iter()
+                .map(|i| i as i64)
+                .collect();
+            let idx = Tensor::from_slice(&idx).to(cfg.device);
+            return (ctx, targets.index_select(0, &idx));
+        }
+        // Crops of large images, drawn in proportion to their area.
+        let large_weights = &self.weights[self.whole.len()..];
+        let total: usize = large_weights.iter().sum();
+        let s = i64::from(cfg.crop);
+        let crops: Vec<Tensor> = (0..cfg.batch)
+            .map(|_| {
+                let mut pick = rng.gen_range(0..total);
+                let j = large_weights
+                    .iter()
+                    .position(|&w| {
+                        let hit = pick < w;
+                        if !hit {
+                            pick -= w;
+                        }
+                        hit
+                    })
+                    .unwrap_or(0);
+                let img = &self.large[j];
+                let (h, w) = (img.size()[0], img.size()[1]);
+                let y = rng.gen_range(0..=(h - s).max(0));
+                let x = rng.gen_range(0..=(w - s).max(0));
+                img.narrow(0, y, s.min(h))
+                    .narrow(1, x, s.min(w))
+                    .reshape([-1, img.size()[2]])
+            })
+            .collect();
+        (&self.crop, Tensor::stack(&crops, 0))
+    }
+}
+
+/// Trains a grid decoder on `images`; `bar` ticks once per step.
+pub fn train_grids(
+    images: &[SourceImage],
+    cfg: &GridConfig,
+    bar: &ProgressBar,
+) -> Result<(GridNet, TrainReport)> {
+    cfg.validate()?;
+    tch::manual_seed(cfg.seed as i64);
+    let data = Data::new(images, cfg)?;
+    let mean = mean_value(images, cfg.shape.channels as u8);
+    let net = GridNet::new(cfg.shape, cfg.device, mean, cfg.step_init)?;
+    let mut opt = nn::Adam::default().build(&net.vs, cfg.lr)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let tail = (cfg.steps / 10).max(1);
+    let mut tail_mse = 0.0;
+    let start = Instant::now();
+    for step in 0..cfg.steps {
+        let progress = step as f64 / cfg.steps.max(1) as f64;
+        opt.set_lr(cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())));
+        let (ctx, targets) = data.batch(&mut rng, cfg);
+        let grids = net.derive(ctx, &targets, true);
+        let codes: Vec<Tensor> = net
+            .to_codes(&grids)
+            .iter()
+            .map(|y| y + (y.rand_like() - 0.5))
+            .collect();
+        let p = ctx.pixels() as f64;
+        let mse = net.errors(ctx, &net.from_codes(&codes), &targets) / p;
+        let bpp = net.bits(&codes) / p;
+        let loss = (&mse + &bpp * cfg.lambda).mean(Kind::Float);
+        opt.backward_step_clip_norm(&loss, 1.0);
+        let mse = mse.mean(Kind::Float).double_value(&[]);
+        if !mse.is_finite() {
+            return Err(Error::usage(format!(
+                "training diverged at step {step} (error {mse}); try a lower --lr"
+            )));
+        }
+        if cfg.log_every > 0 && (step + 1) % cfg.log_every == 0 {
+            bar.suspend(|| {
+                eprintln!(
+                    "step {:>6}: PSNR {:.2} dB (noisy codes), {:.3} bpp, {:.1} steps/s",
+                    step + 1,
+                    psnr_from_mse(mse),
+                    bpp.mean(Kind::Float).double_value(&[]),
+                    (step + 1) as f64 / start.elapsed().as_secs_f64()
+                )
+            });
+        }
+        if step + tail >= cfg.steps {
+            tail_mse += mse / tail as f64;
+        }
+        bar.inc(1);
+        if step % 10 == 0 {
+            bar.set_message(format!("PSNR {:.2} dB", psnr_from_mse(mse)));
+        }
+    }
+    let flat = flat_mse(images, cfg.shape.channels as u8, mean);
+    let report = TrainReport {
+        steps: cfg.steps,
+        seconds: start.elapsed().as_secs_f64(),
+        final_psnr: psnr_from_mse(tail_mse),
+        flat_psnr: psnr_from_mse(flat),
+    };
+    Ok((net, report))
+}
+
+/// Pixels encoded together (images of one size, at least one image).
+const ENCODE_CHUNK_PIXELS: usize = 65_536;
+
+/// Integer codes of every image with the decoder `net` frozen, in input order (each image's
+/// levels in turn, row-major): `K` steps from the origin, then `refine` Adam steps on
+/// `D_i + λ · bits_i` with uniform noise standing for rounding, then rounding. `bar` ticks per
+/// image.
+pub fn encode_grids(
+    net: &GridNet,
+    images: &[SourceImage],
+    lambda: f64,
+    refine: usize,
+    device: Device,
+    bar: &ProgressBar,
+) -> Result<Vec<Vec<i16>>> {
+    let shape = *net.shape();
+    let c = shape.channels as u8;
+    let mut out: Vec<Vec<i16>> = vec![Vec::new(); images.len()];
+    // Group by size, in order of first appearance.
+    let mut groups: Vec<((u32, u32), Vec<usize>)> = Vec::new();
+    for (i, img) in images.iter().enumerate() {
+        let key = (img.width, img.height);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, m)) => m.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    for ((w, h), members) in groups {
+        let ctx = SizeContext::new(&shape, w, h, device);
+        let per = (ENCODE_CHUNK_PIXELS / ctx.pixels() as usize).max(1);
+        for chunk in members.chunks(per) {
+            let mut v = Vec::new();
+            for &i in chunk {
+                v.extend(images[i].targets(c));
+            }
+            let dims = [chunk.len() as i64, ctx.pixels(), i64::from(c)];
+            let targets = Tensor::f_from_slice(&v)?.f_view(dims)?.f_to(device)?;
+            let mut rngs: Vec<ChaCha8Rng> = chunk.iter().map(|&i| image_rng(&images[i])).collect();
+            let codes = refine_codes(net, &ctx, &targets, lambda, refine, &mut rngs)?;
+            for (k, &i) in chunk.iter().enumerate() {
+                out[i] = codes[k].clone();
+            }
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    Ok(out)
+}
+
+/// Refinement learning rate (Adam, in code units), cosine-decayed to a tenth.
+const REFINE_LR: f64 = 0.1;
+
+/// A random generator seeded by the image alone (its size, channels and samples), so that the
+/// noise of its refinement, hence its codes, never depends on the other images encoded with it.
+fn image_rng(img: &SourceImage) -> ChaCha8Rng {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&img.width.to_le_bytes());
+    h.update(&img.height.to_le_bytes());
+    h.update(&[img.channels]);
+    h.update(&img.pixels);
+    ChaCha8Rng::seed_from_u64(u64::from(h.finalize()))
+}
+
+/// Uniform noise in `[-½, ½)` shaped like `like` `(B, …)`, image `b`'s values from `rngs[b]`.
+fn noise(like: &Tensor, rngs: &mut [ChaCha8Rng]) -> Tensor {
+    let per = like.numel() / rngs.len().max(1);
+    let values: Vec<f32> = rngs
+        .iter_mut()
+        .flat_map(|r| (0..per).map(|_| r.gen::<f32>() - 0.5).collect::<Vec<_>>())
+        .collect();
+    Tensor::from_slice(&values)
+        .view(like.size().as_slice())
+        .to(like.device())
+}
+
+/// The codes of one batch of same-size images: see [`encode_grids`]; `rngs` (one per image)
+/// draw the rounding noise. Each image keeps whichever of its rounded codes before and after
+/// refinement scores the lower loss.
+fn refine_codes(
+    net: &GridNet,
+    ctx: &SizeContext,
+    targets: &Tensor,
+    lambda: f64,
+    refine: usize,
+    rngs: &mut [ChaCha8Rng],
+) -> Result<Vec<Vec<i16>>> {
+    let start = net.to_codes(&net.derive(ctx, targets, false));
+    let score = |codes: &[Tensor]| {
+        tch::no_grad(|| net.errors(ctx, &net.from_codes(codes), targets) + net.bits(codes) * lambda)
+    };
+    let initial: Vec<Tensor> = start.iter().map(|y| y.round()).collect();
+    let mut y: Vec<Tensor> = start
+        .iter()
+        .map(|t| t.detach().set_requires_grad(true))
+        .collect();
+    let mut m: Vec<Tensor> = y.iter().map(|t| t.zeros_like()).collect();
+    let mut v: Vec<Tensor> = y.iter().map(|t| t.zeros_like()).collect();
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+    for t in 1..=refine {
+        let noisy: Vec<Tensor> = y.iter().map(|t| t + noise(t, rngs)).collect();
+        let loss = (net.errors(ctx, &net.from_codes(&noisy), targets) + net.bits(&noisy) * lambda)
+            .sum(Kind::Float);
+        let refs: Vec<&Tensor> = y.iter().collect();
+        let grads = Tensor::run_backward(&[&loss], &refs, false, false);
+        let progress = (t - 1) as f64 / refine as f64;
+        let lr = REFINE_LR * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+        tch::no_grad(|| {
+            for ((yl, g), (ml, vl)) in y.iter_mut().zip(&grads).zip(m.iter_mut().zip(v.iter_mut()))
+            {
+                *ml = &*ml * b1 + g * (1.0 - b1);
+                *vl = &*vl * b2 + g.square() * (1.0 - b2);
+                let mh = &*ml / (1.0 - b1.powi(t as i32));
+                let vh = &*vl / (1.0 - b2.powi(t as i32));
+                *yl = (&*yl - mh / (vh.sqrt() + eps) * lr)
+                    .detach()
+                    .set_requires_grad(true);
+            }
+        });
+    }
+    let refined: Vec<Tensor> = y.iter().map(|t| t.detach().round()).collect();
+    let keep = score(&refined).le_tensor(&score(&initial));
+    let limit = f64::from(MAX_GRID_CODE);
+    let levels: Vec<Tensor> = refined
+        .iter()
+        .zip(&initial)
+        .map(|(r, i)| {
+            let k = keep.view([-1, 1, 1]);
+            r.where_self(&k, i)
+                .clamp(-limit, limit)
+                .flatten(1, -1)
+                .to_kind(Kind::Int16)
+                .to(Device::Cpu)
+        })
+        .collect();
+    let b = targets.size()[0];
+    (0..b)
+        .map(|i| {
+            let mut codes = Vec::new();
+            for l in &levels {
+                codes.extend(Vec::<i16>::try_from(l.get(i))?);
+            }
+            Ok(codes)
+        })
+        .collect()
+}
+
+/// What encoding measured.
+#[derive(Debug, Clone)]
+pub struct GridReport {
+    /// Training.
+    pub train: TrainReport,
+    /// Seconds spent deriving and refining codes.
+    pub encode_seconds: f64,
+    /// The rate model's Laplace scale of each plane (what encoding more images needs besides
+    /// the stored decoder).
+    pub scales: Vec<f32>,
+}
+
+/// Trains a grid decoder on `images` and returns the pack holding them all.
+pub fn encode_grid_pack(
+    images: &[SourceImage],
+    cfg: &GridConfig,
+) -> Result<(GridPack, GridReport)> {
+    let mut cfg = cfg.clone();
+    cfg.shape.channels = usize::from(gonpack::pixels::decoder_channels(images));
+    cfg.validate()?;
+    let bar = progress::bar(cfg.steps as u64, "training", cfg.quiet);
+    let (net, train) = train_grids(images, &cfg, &bar)?;
+    bar.finish_and_clear();
+    let mut weights = net.to_weights()?;
+    if cfg.weight_format == WEIGHTS_F16 {
+        weights = weights.rounded_to_f16();
+    }
+    let start = Instant::now();
+    let scales = net.scales()?;
+    let pack = pack_with_decoder(&weights, &scales, images, &cfg)?;
+    Ok((
+        pack,
+        GridReport {
+            train,
+            encode_seconds: start.elapsed().as_secs_f64(),
+            scales,
+        },
+    ))
+}
+
+/// A pack of `images` with the stored decoder `weights` (frozen) and rate scales `scales`.
+pub fn pack_with_decoder(
+    weights: &GridWeights,
+    scales: &[f32],
+    images: &[SourceImage],
+    cfg: &GridConfig,
+) -> Result<GridPack> {
+    check_names(images, &[])?;
+    let net = GridNet::from_weights(weights, scales, cfg.device)?;
+    let bar = progress::bar(images.len() as u64, "encoding", cfg.quiet);
+    let per_image = encode_grids(&net, images, cfg.lambda, cfg.refine, cfg.device, &bar)?;
+    bar.finish_and_clear();
+    let codes = per_image.concat();
+    let index: Vec<ImageEntry> = images
+        .iter()
+        .map(|img| ImageEntry {
+            name: img.name.clone(),
+            width: img.width,
+            height: img.height,
+            channels: img.channels,
+        })
+        .collect();
+    Ok(GridPack {
+        decoder: weights.clone(),
+        models: fit_models(&weights.shape, &index, &codes),
+        codes,
+        index,
+        weight_format: cfg.weight_format,
+    })
+}
+
+/// The rate model's Laplace scales (code units) that a pack's fitted models stand for: a
+/// plane whose codes fall off by the ratio `r` per unit has the scale `-1 / ln r`. Encoding
+/// against a stored decoder refines codes with these, so each image's codes depend only on
+/// the image and the base pack.
+pub fn scales_of(models: &[LevelModel]) -> Vec<f32> {
+    models
+        .iter()
+        .map(|m| (-1.0 / f64::from(m.ratio).ln()) as f32)
+        .collect()
+}
+
+/// A pack of `images` encoded against the decoder of `base` (frozen), refined under the rate
+/// model of `base`'s codes ([`scales_of`]); nothing depends on the other images, so packs
+/// encoded this way from parts of one folder merge into the pack of the whole folder.
+pub fn encode_with_grid_decoder(
+    base: &GridPack,
+    images: &[SourceImage],
+    cfg: &GridConfig,
+) -> Result<GridPack> {
+    if let Some(img) = images
+        .iter()
+        .find(|i| !gonpack::pixels::renders(base.shape().channels as u8, i.channels))
+    {
+        return Err(Error::usage(format!(
+            "{}: {} image, which the base pack's {}-channel decoder cannot render",
+            img.name,
+            gonpack::pixels::channel_name(img.channels),
+            base.shape().channels
+        )));
+    }
+    let cfg = GridConfig {
+        weight_format: base.weight_format,
+        ..cfg.clone()
+    };
+    pack_with_decoder(&base.decoder, &scales_of(&base.models), images, &cfg)
+}
+
+/// Encodes `images` against `pack`'s decoder ([`encode_with_grid_decoder`]) and adds them
+/// ([`GridPack::absorb`]): an image whose name is in the pack replaces it when `replace`, else
+/// is a usage error, as is a new name that would decode to the same file as a kept one.
+/// Returns how many images were added and how many replaced.
+pub fn add_grid_images(
+    pack: &mut GridPack,
+    images: &[SourceImage],
+    replace: bool,
+    cfg: &GridConfig,
+) -> Result<(usize, usize)> {
+    let new: std::collections::HashSet<&str> = images.iter().map(|i| i.name.as_str()).collect();
+    let kept: Vec<&str> = pack
+        .index
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| !new.contains(n))
+        .collect();
+    check_names(images, &kept)?;
+    if !replace {
+        if let Some(img) = images.iter().find(|i| pack.find(&i.name).is_some()) {
+            return Err(Error::usage(format!(
+                "{:?} is already in the pack (use --replace to overwrite it)",
+                img.name
+            )));
+        }
+    }
+    let encoded = encode_with_grid_decoder(pack, images, cfg)?;
+    Ok(pack.absorb(encoded, replace)?)
+}
+
+/// Mean target value over every image (the output bias a decoder starts from).
+fn mean_value(images: &[SourceImage], channels: u8) -> f64 {
+    let (sum, n) = images.iter().fold((0.0, 0usize), |(s, n), img| {
+        let t = img.targets(channels);
+        (
+            s + t.iter().map(|&v| f64::from(v)).sum::<f64>(),
+            n + t.len(),
+        )
+    });
+    if n > 0 {
+        sum / n as f64
+    } else {
+        0.5
+    }
+}
+
+/// Mean squared error of a flat picture at `mean`.
+fn flat_mse(images: &[SourceImage], channels: u8, mean: f64) -> f64 {
+    let (sum, n) = images.iter().fold((0.0, 0usize), |(s, n), img| {
+        let t = img.targets(channels);
+        (
+            s + t
+                .iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>(),
+            n + t.len(),
+        )
+    });
+    if n > 0 {
+        sum / n as f64
+    } else {
+        0.0
+    }
+}
