@@ -75,6 +75,13 @@ pub const MAX_FREQUENCIES: usize = 8;
 /// Largest number of gradient-origin steps a grid pack may declare.
 pub const MAX_GON_STEPS: usize = 8;
 
+/// Latent coding of a grid pack (header byte 45): the integer codes as they are, plane-major
+/// across images, one byte each when every plane's largest code is at most 127, else two
+/// (the section's zstd compression then codes them).
+pub const LATENT_CODING_PLAIN: u8 = 0;
+/// Latent coding of a grid pack (header byte 45): one range-coded stream under the per-plane
+/// models (format-spec §12).
+pub const LATENT_CODING_RANGE: u8 = 1;
 /// Bytes of one plane's entry in a grid pack's `QUAN` section: ratio (f32), largest code (u16).
 pub const LEVEL_MODEL_LEN: usize = 6;
 /// Most bytes a grid pack's latent stream may spend per latent value (the coder's probability

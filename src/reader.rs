@@ -10,7 +10,7 @@ use crate::consts::*;
 use crate::error::{Error, Result};
 use crate::format::entropy::{self, LevelModel};
 use crate::format::grid::GridWeights;
-use crate::format::grid_pack::{dequantise, read_models, runs, GridPack};
+use crate::format::grid_pack::{dequantise, read_models, read_plain, runs, GridPack};
 use crate::format::limits::Limits;
 use crate::format::model::POINT_OVERHEAD;
 use crate::format::model::{DecoderWeights, ModelShape};
@@ -473,8 +473,14 @@ impl<R: Read + Seek> Reader<R> {
             let runs = runs(&shape, self.index()?);
             let quan = self.section(QUAN)?;
             let latn = self.section(LATN)?;
-            let parsed =
-                read_models(&quan).and_then(|m| Ok((entropy::decode(&m, &runs, &latn)?, m)));
+            let coding = self.header.latent_coding;
+            let parsed = read_models(&quan).and_then(|m| {
+                let codes = match coding {
+                    LATENT_CODING_RANGE => entropy::decode(&m, &runs, &latn)?,
+                    _ => read_plain(&m, &runs, &latn)?,
+                };
+                Ok((codes, m))
+            });
             let (codes, models) = parsed.map_err(|e| self.named(e))?;
             self.grid_codes = Some((models, codes));
         }
@@ -613,7 +619,11 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
     let (lo, hi) = match (k, header.grid) {
         (DECO, Some(g)) => exact(g.param_count() * header.weight_bytes() as u64),
         (QUAN, Some(g)) => exact((LEVEL_MODEL_LEN * g.planes()) as u64),
-        (LATN, Some(_)) => (0, values * GRID_BYTES_PER_VALUE + GRID_STREAM_SLACK),
+        (LATN, Some(_)) if header.latent_coding == LATENT_CODING_RANGE => {
+            (0, values * GRID_BYTES_PER_VALUE + GRID_STREAM_SLACK)
+        }
+        // Plain codes: one or two bytes each, as the plane models (read later) say.
+        (LATN, Some(_)) => (values, 2 * values),
         _ => match k {
             DECO => exact(shape.param_count() * header.weight_bytes() as u64),
             QUAN => exact(8 * d),

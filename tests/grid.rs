@@ -42,6 +42,35 @@ fn a_grid_pack_round_trips_byte_for_byte() {
 }
 
 #[test]
+fn both_latent_codings_hold_the_same_codes_and_the_smaller_is_written() {
+    let pack = grid_pack();
+    let plain = pack.to_bytes_with(LATENT_CODING_PLAIN).unwrap().0;
+    let range = pack.to_bytes_with(LATENT_CODING_RANGE).unwrap().0;
+    assert_eq!(
+        (plain[45], range[45]),
+        (LATENT_CODING_PLAIN, LATENT_CODING_RANGE)
+    );
+    for bytes in [&plain, &range] {
+        let again = Reader::from_slice(bytes, Limits::default())
+            .unwrap()
+            .into_grid_pack()
+            .unwrap();
+        assert_eq!(again, pack);
+    }
+    let smaller = if range.len() < plain.len() {
+        range
+    } else {
+        plain
+    };
+    assert_eq!(pack.to_bytes().unwrap().0, smaller);
+    // An unknown coding is unsupported.
+    let mut d = fixture();
+    d[45] = 2;
+    let e = Reader::from_slice(&with_header_crc(d), Limits::default()).map(|_| ());
+    assert!(matches!(e, Err(Error::Unsupported(m)) if m.contains("latent coding 2")));
+}
+
+#[test]
 fn grid_renders_resemble_the_originals() {
     let (originals, _) = read_folder(&common::repo().join("tests/data/grid12"), false).unwrap();
     let psnr = pack_psnr(&grid_pack(), &originals).unwrap();

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use exercise::{exercise, FUZZ_LIMITS};
+use gonpack::consts::LATENT_CODING_RANGE;
 use gonpack::{Error, Limits, Reader};
 
 /// Counts live heap bytes and their peak.
@@ -45,7 +46,7 @@ const HEAP_BUDGET: usize = 8 << 20;
 
 fn packs() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    [
+    let mut packs: Vec<(String, Vec<u8>)> = [
         "digits16.gonpack",
         "rgb6-f32-12bit.gonpack",
         "rgb6-patch16.gonpack",
@@ -53,7 +54,15 @@ fn packs() -> Vec<(String, Vec<u8>)> {
     ]
     .iter()
     .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
-    .collect()
+    .collect();
+    // The grid pack again with its codes range-coded (the committed one stores them plain).
+    let grid = Reader::from_slice(&packs[3].1, Limits::default())
+        .unwrap()
+        .into_grid_pack()
+        .unwrap();
+    let ranged = grid.to_bytes_with(LATENT_CODING_RANGE).unwrap().0;
+    packs.push(("grid12.gonpack, range-coded".into(), ranged));
+    packs
 }
 
 /// Reads every part of a pack: index, decoder and every latent (vectors or grids).

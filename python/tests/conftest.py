@@ -38,6 +38,12 @@ def alpha() -> pathlib.Path:
     return DATA / "alpha8.gonpack"
 
 
+@pytest.fixture(scope="session")
+def grid() -> pathlib.Path:
+    """12 images (digits, CIFAR pictures, an RGBA emoji) as latent grids (format version 5)."""
+    return DATA / "grid12.gonpack"
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """A writable copy of a pack, to corrupt."""

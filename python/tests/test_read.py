@@ -18,7 +18,7 @@ def png_array(path):
         return np.asarray(im)
 
 
-@pytest.mark.parametrize("which", ["digits", "colour", "alpha"])
+@pytest.mark.parametrize("which", ["digits", "colour", "alpha", "grid"])
 @pytest.mark.parametrize(
     "how, cli_args",
     [
@@ -128,6 +128,19 @@ def test_latents(digits):
         z = pack.latent(0)
         assert z.dtype == np.float32 and z.shape == (pack.info()["latent_dim"],)
         assert not np.array_equal(z, pack.latent(1))
+
+
+def test_grid_latents_are_the_planes(grid):
+    with gonpack.open(grid) as pack:
+        info = pack.info()
+        assert (info["model"], info["version"]) == ("grid", 5)
+        # A 28x28 digit: levels of 28, 14, 7, 4, 2 and 1 values a side, then the global ones.
+        sides = [28, 14, 7, 4, 2, 1][: info["levels"]]
+        want = sum(s * s for s in sides) + info["global_latents"]
+        digit = next(n for n in pack.names if n.endswith("_5.png"))
+        z = pack.latent(digit)
+        assert z.dtype == np.float32 and z.shape == (want,)
+        assert np.abs(z).max() > 0
 
 
 def test_context_manager_and_close(digits):

@@ -167,8 +167,21 @@ impl GridPack {
         )
     }
 
-    /// Serialises the pack; also returns its size breakdown.
+    /// Serialises the pack with whichever latent coding stores it in fewer bytes
+    /// ([`LATENT_CODING_PLAIN`] on a tie); also returns its size breakdown.
     pub fn to_bytes(&self) -> Result<(Vec<u8>, SizeBreakdown)> {
+        let plain = self.to_bytes_with(LATENT_CODING_PLAIN)?;
+        let range = self.to_bytes_with(LATENT_CODING_RANGE)?;
+        Ok(if range.0.len() < plain.0.len() {
+            range
+        } else {
+            plain
+        })
+    }
+
+    /// Serialises the pack with latent coding `coding` ([`LATENT_CODING_PLAIN`] or
+    /// [`LATENT_CODING_RANGE`]); also returns its size breakdown.
+    pub fn to_bytes_with(&self, coding: u8) -> Result<(Vec<u8>, SizeBreakdown)> {
         let shape = *self.shape();
         let starts = code_starts(&shape, &self.index);
         let total = *starts.last().expect("N + 1 values");
@@ -178,18 +191,24 @@ impl GridPack {
             ));
         }
         let too_many = |what: &str| Error::Usage(format!("more than 2^32 {what}"));
-        let header = Header::for_grid(
+        let mut header = Header::for_grid(
             shape,
             self.weight_format,
             u32::try_from(self.index.len()).map_err(|_| too_many("images"))?,
             4,
             u32::try_from(total).map_err(|_| too_many("latent values"))?,
         );
+        header.latent_coding = coding;
         let header_bytes = header.to_bytes()?;
         for (l, m) in self.models.iter().enumerate() {
             m.validate(l).map_err(|e| Error::Usage(e.to_string()))?;
         }
-        let latn = entropy::encode(&self.models, &runs(&shape, &self.index), &self.codes)?;
+        let runs = runs(&shape, &self.index);
+        let latn = match coding {
+            LATENT_CODING_PLAIN => write_plain(&self.models, &runs, &self.codes)?,
+            LATENT_CODING_RANGE => entropy::encode(&self.models, &runs, &self.codes)?,
+            other => return Err(Error::Usage(format!("latent coding {other}"))),
+        };
         let parts = [
             (
                 TAG_DECODER,
@@ -201,6 +220,100 @@ impl GridPack {
         ];
         assemble(&header_bytes, &parts)
     }
+}
+
+/// Bytes per code of the plain latent coding: 1 when every plane's largest code is at most
+/// 127, else 2.
+pub fn plain_code_bytes(models: &[LevelModel]) -> usize {
+    if models.iter().all(|m| m.max_code <= 127) {
+        1
+    } else {
+        2
+    }
+}
+
+/// For each run `(plane, count)` in pack order, where its codes sit in the plain layout:
+/// plane-major (every run of plane 0 in order, then plane 1, …).
+fn plain_positions(planes: usize, runs: &[(usize, usize)]) -> Vec<usize> {
+    let mut per_plane = vec![0usize; planes];
+    for &(p, n) in runs {
+        per_plane[p] += n;
+    }
+    let mut next: Vec<usize> = per_plane
+        .iter()
+        .scan(0, |at, &n| {
+            let start = *at;
+            *at += n;
+            Some(start)
+        })
+        .collect();
+    runs.iter()
+        .map(|&(p, n)| {
+            let at = next[p];
+            next[p] += n;
+            at
+        })
+        .collect()
+}
+
+/// The plain latent coding of `codes` (pack order, split into `runs`): plane-major, each code
+/// as a two's-complement `i8`, or `i16` little-endian ([`plain_code_bytes`]). Codes outside
+/// their plane's `±max_code` are a usage error.
+fn write_plain(models: &[LevelModel], runs: &[(usize, usize)], codes: &[i16]) -> Result<Vec<u8>> {
+    let width = plain_code_bytes(models);
+    let mut out = vec![0u8; codes.len() * width];
+    let mut rest = codes;
+    for (&(p, n), at) in runs.iter().zip(plain_positions(models.len(), runs)) {
+        let (run, tail) = rest.split_at(n);
+        rest = tail;
+        for (k, &q) in run.iter().enumerate() {
+            if q.unsigned_abs() > models[p].max_code {
+                return Err(Error::Usage(format!(
+                    "code {q} of plane {p} outside its model's ±{}",
+                    models[p].max_code
+                )));
+            }
+            let o = (at + k) * width;
+            if width == 1 {
+                out[o] = q as i8 as u8;
+            } else {
+                out[o..o + 2].copy_from_slice(&q.to_le_bytes());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Codes in pack order from the plain latent coding (inverse of [`write_plain`]); a code
+/// outside its plane's `±max_code` or a length other than the runs' is a format error.
+pub fn read_plain(models: &[LevelModel], runs: &[(usize, usize)], raw: &[u8]) -> Result<Vec<i16>> {
+    let width = plain_code_bytes(models);
+    let total: usize = runs.iter().map(|r| r.1).sum();
+    if Some(raw.len()) != total.checked_mul(width) {
+        return Err(Error::Format(format!(
+            "latent section holds {} bytes, the index implies {total} codes of {width} byte(s)",
+            raw.len()
+        )));
+    }
+    let mut codes = Vec::with_capacity(total);
+    for (&(p, n), at) in runs.iter().zip(plain_positions(models.len(), runs)) {
+        for k in 0..n {
+            let o = (at + k) * width;
+            let q = if width == 1 {
+                i16::from(raw[o] as i8)
+            } else {
+                i16::from_le_bytes([raw[o], raw[o + 1]])
+            };
+            if q.unsigned_abs() > models[p].max_code {
+                return Err(Error::Format(format!(
+                    "code {q} of plane {p} outside its model's ±{}",
+                    models[p].max_code
+                )));
+            }
+            codes.push(q);
+        }
+    }
+    Ok(codes)
 }
 
 /// The values that `codes` (one image's, level after level) stand for: `code / gain`.

@@ -15,6 +15,9 @@ pub struct Header {
     pub shape: ModelShape,
     /// The grid decoder's architecture, for a pack of latent grids (model [`MODEL_GRID`]).
     pub grid: Option<GridShape>,
+    /// How a grid pack's codes are stored: [`LATENT_CODING_PLAIN`] or [`LATENT_CODING_RANGE`]
+    /// (0 in a vector pack).
+    pub latent_coding: u8,
     /// Bits per latent code (0 in a grid pack, whose codes are entropy-coded integers).
     pub bits: u8,
     /// [`WEIGHTS_F32`] or [`WEIGHTS_F16`].
@@ -59,6 +62,7 @@ impl Header {
             b[42] = MODEL_GRID;
             b[43] = field("frequencies", g.frequencies)?;
             b[44] = field("global latents", g.global)?;
+            b[45] = self.latent_coding;
             let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
             LE::write_u32(&mut b[HEADER_CRC_OFFSET..], crc);
             return Ok(b);
@@ -161,6 +165,7 @@ impl Header {
         let header = Header {
             shape,
             grid: None,
+            latent_coding: 0,
             bits: b[13],
             weight_format: b[32],
             image_count: LE::read_u32(&b[28..32]),
@@ -187,7 +192,7 @@ impl Header {
     /// Parses the fields of a grid pack's header (version 5, model [`MODEL_GRID`]).
     fn parse_grid(b: &[u8]) -> Result<Self> {
         let zero = |r: std::ops::Range<usize>| b[r].iter().all(|&x| x == 0);
-        if !(zero(10..12) && b[13] == 0 && zero(20..28) && zero(34..37) && zero(45..60)) {
+        if !(zero(10..12) && b[13] == 0 && zero(20..28) && zero(34..37) && zero(46..60)) {
             return Err(Error::Format(
                 "header: reserved bytes of a grid pack are not zero".into(),
             ));
@@ -205,14 +210,21 @@ impl Header {
             steps: usize::from(b[15]),
             output,
         };
-        let header = Header::for_grid(
+        let mut header = Header::for_grid(
             grid,
             b[32],
             LE::read_u32(&b[28..32]),
             b[33],
             LE::read_u32(&b[38..42]),
         );
+        header.latent_coding = b[45];
         header.validate()?;
+        if ![LATENT_CODING_PLAIN, LATENT_CODING_RANGE].contains(&header.latent_coding) {
+            return Err(Error::Unsupported(format!(
+                "latent coding {}",
+                header.latent_coding
+            )));
+        }
         if header.weight_format != WEIGHTS_F32 && header.weight_format != WEIGHTS_F16 {
             return Err(Error::Unsupported(format!(
                 "weight format {}",
@@ -242,6 +254,7 @@ impl Header {
                 output: grid.output,
             },
             grid: Some(grid),
+            latent_coding: LATENT_CODING_PLAIN,
             bits: 0,
             weight_format,
             image_count,

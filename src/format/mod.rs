@@ -128,6 +128,7 @@ impl Pack {
         let header = Header {
             shape: *self.shape(),
             grid: None,
+            latent_coding: 0,
             bits: self.quant.bits,
             weight_format: self.weight_format,
             image_count: u32::try_from(self.index.len()).map_err(|_| too_many("images"))?,

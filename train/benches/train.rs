@@ -4,6 +4,8 @@
 //!   digits, 256 pixels each (throughput: images);
 //! - `derive_latents`: latents of 64 digits with a default-shape decoder, with 0 and 5
 //!   refinement steps (throughput: images);
+//! - `grid_encode`: 64 CIFAR pictures (32x32) encoded against a frozen grid decoder with the
+//!   `encode` defaults (2 steps from the origin, 30 refinement steps; throughput: images);
 //! - `tch_render`: the tch forward pass over the committed 16-digit packs at scale 1 and 4, all
 //!   16 images in one batched call (throughput: output pixels; compare `cargo bench --bench
 //!   render` for the pure-Rust renderer).
@@ -55,6 +57,28 @@ fn bench_training(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_grid_encode(c: &mut Criterion) {
+    use gonpack_train::grid_encode::{pack_with_decoder, train_grids, GridConfig};
+    let (mut images, _) = read_folder(&repo().join("corpus/cifar"), false).expect("corpus");
+    images.truncate(64);
+    // A decoder trained briefly: encoding costs the same whatever the decoder learnt.
+    let cfg = GridConfig {
+        steps: 20,
+        quiet: true,
+        ..GridConfig::DEFAULT
+    };
+    let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
+    let weights = net.to_weights().unwrap().rounded_to_f16();
+    let scales = net.scales().unwrap();
+    let mut g = c.benchmark_group("grid");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(images.len() as u64));
+    g.bench_function("encode_32x32_refine30", |b| {
+        b.iter(|| pack_with_decoder(&weights, &scales, &images, &cfg).unwrap())
+    });
+    g.finish();
+}
+
 fn bench_tch_render(c: &mut Criterion) {
     for (label, file) in [("h32", "digits16.gonpack"), ("h64", "digits16-h64.gonpack")] {
         let path = repo().join("tests/data").join(file);
@@ -78,6 +102,6 @@ fn bench_tch_render(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = bench_training, bench_tch_render
+    targets = bench_training, bench_tch_render, bench_grid_encode
 }
 criterion_main!(benches);
