@@ -6,7 +6,7 @@ use crate::consts::{
     MAX_FREQUENCIES, MAX_GLOBAL, MAX_GON_STEPS, MAX_HIDDEN, MAX_LAYERS, MAX_LEVELS,
 };
 use crate::error::{Error, Result};
-use crate::format::model::{Output, ShapeError};
+use crate::format::model::{taker, Output, ShapeError};
 
 /// Hyper-parameters that fix a grid decoder (all stored in the pack header).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -208,12 +208,7 @@ impl GridWeights {
                 shape.param_count()
             )));
         }
-        let mut rest = flat;
-        let mut take = |n: usize| {
-            let (head, tail) = rest.split_at(n);
-            rest = tail;
-            head.to_vec()
-        };
+        let mut take = taker(flat);
         let (h, c, l) = (shape.hidden, shape.channels, shape.planes());
         let hidden = (0..shape.layers)
             .map(|k| Dense {

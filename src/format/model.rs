@@ -197,6 +197,17 @@ impl ModelShape {
     }
 }
 
+/// Takes parameters off the front of `flat` in storage order: each call returns the next `n`
+/// (the caller has checked the total).
+pub(crate) fn taker(flat: &[f32]) -> impl FnMut(usize) -> Vec<f32> + '_ {
+    let mut rest = flat;
+    move |n| {
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        head.to_vec()
+    }
+}
+
 /// One sine layer: `h' = sin(w0 * (W h + b + M z))`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SineLayer {
@@ -233,12 +244,7 @@ impl DecoderWeights {
                 shape.param_count()
             )));
         }
-        let mut rest = flat;
-        let mut take = |n: usize| {
-            let (head, tail) = rest.split_at(n);
-            rest = tail;
-            head.to_vec()
-        };
+        let mut take = taker(flat);
         let (h, d, c) = (shape.hidden, shape.latent_dim, shape.channels);
         let layers = (0..shape.layers)
             .map(|l| {

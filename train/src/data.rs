@@ -21,15 +21,8 @@ pub struct Bucket {
     pub members: Vec<usize>,
 }
 
-/// Groups `images` by size (in order of first appearance) as tensors with `channels` channels.
-/// Each pixel is modelled by `supersample x supersample` points spread evenly over its area
-/// (1: its centre).
-pub fn buckets(
-    images: &[SourceImage],
-    channels: u8,
-    supersample: u32,
-    device: Device,
-) -> Result<Vec<Bucket>> {
+/// The positions of `images` grouped by size, sizes in order of first appearance.
+pub fn size_groups(images: &[SourceImage]) -> Vec<((u32, u32), Vec<usize>)> {
     let mut groups: Vec<((u32, u32), Vec<usize>)> = Vec::new();
     for (i, img) in images.iter().enumerate() {
         let key = (img.width, img.height);
@@ -39,6 +32,18 @@ pub fn buckets(
         }
     }
     groups
+}
+
+/// Groups `images` by size (in order of first appearance) as tensors with `channels` channels.
+/// Each pixel is modelled by `supersample x supersample` points spread evenly over its area
+/// (1: its centre).
+pub fn buckets(
+    images: &[SourceImage],
+    channels: u8,
+    supersample: u32,
+    device: Device,
+) -> Result<Vec<Bucket>> {
+    size_groups(images)
         .into_iter()
         .map(|((width, height), members)| {
             let p = i64::from(width) * i64::from(height);

@@ -220,23 +220,7 @@ pub fn add_images(
     replace: bool,
     opts: &LatentOptions,
 ) -> Result<AddReport> {
-    for img in images {
-        if !replace && pack.find(&img.name).is_some() {
-            return Err(Error::usage(format!(
-                "{:?} is already in the pack (use --replace to overwrite it)",
-                img.name
-            )));
-        }
-    }
-    // Names that stay in the pack besides the new ones (replaced ones go).
-    let new: std::collections::HashSet<&str> = images.iter().map(|i| i.name.as_str()).collect();
-    let kept: Vec<&str> = pack
-        .index
-        .iter()
-        .map(|e| e.name.as_str())
-        .filter(|n| !new.contains(n))
-        .collect();
-    check_names(images, &kept)?;
+    check_new_names(&pack.index, images, replace)?;
     let units = all_units(images, pack.patches);
     let (latents, _) = latents_for(&pack.decoder, &units, Quantise::Fixed(&pack.quant), opts)?;
     let d = pack.shape().latent_dim;
@@ -276,7 +260,32 @@ pub fn add_images(
 /// Checks that `images` can be stored beside the names `kept`: some images, storable names,
 /// none given twice, and no two (new or kept) that would decode to one file
 /// ([`gonpack::io::first_clash`]).
-pub(crate) fn check_names(images: &[SourceImage], kept: &[&str]) -> Result<()> {
+/// Checks that `images` can join a pack whose index is `existing`: a name already there is a
+/// usage error unless `replace`, then [`check_names`] against the names that stay.
+pub(crate) fn check_new_names(
+    existing: &[ImageEntry],
+    images: &[SourceImage],
+    replace: bool,
+) -> Result<()> {
+    let new: std::collections::HashSet<&str> = images.iter().map(|i| i.name.as_str()).collect();
+    if !replace {
+        if let Some(e) = existing.iter().find(|e| new.contains(e.name.as_str())) {
+            return Err(Error::usage(format!(
+                "{:?} is already in the pack (use --replace to overwrite it)",
+                e.name
+            )));
+        }
+    }
+    // Names that stay in the pack besides the new ones (replaced ones go).
+    let kept: Vec<&str> = existing
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| !new.contains(n))
+        .collect();
+    check_names(images, &kept)
+}
+
+fn check_names(images: &[SourceImage], kept: &[&str]) -> Result<()> {
     if images.is_empty() {
         return Err(Error::usage("no images to encode"));
     }

@@ -106,15 +106,7 @@ impl TrainConfig {
                 );
             }
         }
-        if !(self.lr > 0.0 && self.lr <= 1.0) {
-            return usage("lr", format!("{} (must be above 0 and at most 1)", self.lr));
-        }
-        if !(self.step_init > 0.0 && self.step_init.is_finite()) {
-            return usage(
-                "step-init",
-                format!("{} (must be positive and finite)", self.step_init),
-            );
-        }
+        check_optimiser(self.lr, self.step_init)?;
         for (option, value) in [
             ("steps", self.steps),
             ("batch", self.batch),
@@ -132,6 +124,22 @@ impl TrainConfig {
         }
         Ok(())
     }
+}
+
+/// Checks a learning rate (in `(0, 1]`) and an initial gradient-origin step size (positive,
+/// finite), naming the `encode` option at fault.
+pub(crate) fn check_optimiser(lr: f64, step_init: f64) -> Result<()> {
+    if !(lr > 0.0 && lr <= 1.0) {
+        return Err(Error::usage(format!(
+            "--lr: {lr} (must be above 0 and at most 1)"
+        )));
+    }
+    if !(step_init > 0.0 && step_init.is_finite()) {
+        return Err(Error::usage(format!(
+            "--step-init: {step_init} (must be positive and finite)"
+        )));
+    }
+    Ok(())
 }
 
 /// Largest gradient norm applied in one step; larger ones are scaled down (keeps the

@@ -5,13 +5,15 @@
 use std::time::Instant;
 
 use indicatif::ProgressBar;
+use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use crate::encode::check_names;
+use crate::data::size_groups;
+use crate::encode::check_new_names;
 use crate::error::{Error, Result};
-use crate::gon::TrainReport;
+use crate::gon::{check_optimiser, TrainReport};
 use crate::grid::{GridNet, SizeContext};
 use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
 use gonpack::format::entropy::LevelModel;
@@ -109,15 +111,7 @@ impl GridConfig {
                 format!("{} (must be finite, at least 0)", self.lambda),
             );
         }
-        if !(self.lr > 0.0 && self.lr <= 1.0) {
-            return usage("lr", format!("{} (must be above 0 and at most 1)", self.lr));
-        }
-        if !(self.step_init > 0.0 && self.step_init.is_finite()) {
-            return usage(
-                "step-init",
-                format!("{} (must be positive and finite)", self.step_init),
-            );
-        }
+        check_optimiser(self.lr, self.step_init)?;
         for (option, value) in [("steps", self.steps), ("batch", self.batch)] {
             if value == 0 {
                 return usage(option, "must be at least 1".into());
@@ -188,18 +182,7 @@ impl Data {
 
     /// A batch: its context and targets `(B, P, C)`.
     fn batch(&self, rng: &mut ChaCha8Rng, cfg: &GridConfig) -> (&SizeContext, Tensor) {
-        let mut pick = rng.gen_range(0..self.weights.iter().sum::<usize>());
-        let k = self
-            .weights
-            .iter()
-            .position(|&w| {
-                let hit = pick < w;
-                if !hit {
-                    pick -= w;
-                }
-                hit
-            })
-            .unwrap_or(0);
+        let k = WeightedIndex::new(&self.weights).map_or(0, |d| d.sample(rng));
         if let Some((ctx, targets)) = self.whole.get(k) {
             let n = targets.size()[0] as usize;
             let idx: Vec<i64> = rand::seq::index::sample(rng, n, cfg.batch.min(n))
@@ -210,22 +193,11 @@ impl Data {
             return (ctx, targets.index_select(0, &idx));
         }
         // Crops of large images, drawn in proportion to their area.
-        let large_weights = &self.weights[self.whole.len()..];
-        let total: usize = large_weights.iter().sum();
+        let large = WeightedIndex::new(&self.weights[self.whole.len()..]).ok();
         let s = i64::from(cfg.crop);
         let crops: Vec<Tensor> = (0..cfg.batch)
             .map(|_| {
-                let mut pick = rng.gen_range(0..total);
-                let j = large_weights
-                    .iter()
-                    .position(|&w| {
-                        let hit = pick < w;
-                        if !hit {
-                            pick -= w;
-                        }
-                        hit
-                    })
-                    .unwrap_or(0);
+                let j = large.as_ref().map_or(0, |d| d.sample(rng));
                 let img = &self.large[j];
                 let (h, w) = (img.size()[0], img.size()[1]);
                 let y = rng.gen_range(0..=(h - s).max(0));
@@ -323,16 +295,7 @@ pub fn encode_grids(
     let shape = *net.shape();
     let c = shape.channels as u8;
     let mut out: Vec<Vec<i16>> = vec![Vec::new(); images.len()];
-    // Group by size, in order of first appearance.
-    let mut groups: Vec<((u32, u32), Vec<usize>)> = Vec::new();
-    for (i, img) in images.iter().enumerate() {
-        let key = (img.width, img.height);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, m)) => m.push(i),
-            None => groups.push((key, vec![i])),
-        }
-    }
-    for ((w, h), members) in groups {
+    for ((w, h), members) in size_groups(images) {
         let ctx = SizeContext::new(&shape, w, h, device);
         let per = (ENCODE_CHUNK_PIXELS / ctx.pixels() as usize).max(1);
         for chunk in members.chunks(per) {
@@ -497,7 +460,7 @@ pub fn pack_with_decoder(
     images: &[SourceImage],
     cfg: &GridConfig,
 ) -> Result<GridPack> {
-    check_names(images, &[])?;
+    check_new_names(&[], images, false)?;
     let net = GridNet::from_weights(weights, scales, cfg.device)?;
     let bar = progress::bar(images.len() as u64, "encoding", cfg.quiet);
     let per_image = encode_grids(&net, images, cfg.lambda, cfg.refine, cfg.device, &bar)?;
@@ -568,22 +531,7 @@ pub fn add_grid_images(
     replace: bool,
     cfg: &GridConfig,
 ) -> Result<(usize, usize)> {
-    let new: std::collections::HashSet<&str> = images.iter().map(|i| i.name.as_str()).collect();
-    let kept: Vec<&str> = pack
-        .index
-        .iter()
-        .map(|e| e.name.as_str())
-        .filter(|n| !new.contains(n))
-        .collect();
-    check_names(images, &kept)?;
-    if !replace {
-        if let Some(img) = images.iter().find(|i| pack.find(&i.name).is_some()) {
-            return Err(Error::usage(format!(
-                "{:?} is already in the pack (use --replace to overwrite it)",
-                img.name
-            )));
-        }
-    }
+    check_new_names(&pack.index, images, replace)?;
     let encoded = encode_with_grid_decoder(pack, images, cfg)?;
     Ok(pack.absorb(encoded, replace)?)
 }
