@@ -103,7 +103,7 @@ pub struct EncodeArgs {
     /// Images per training step.
     #[arg(long, default_value_t = D.batch)]
     batch: usize,
-    /// Peak learning rate (Adam, cosine decay) [default: 3e-3 grid, 1e-3 vector].
+    /// Peak learning rate (Adam, cosine decay) [default: 1e-2 grid, 1e-3 vector].
     #[arg(long)]
     lr: Option<f64>,
     /// Pixels sampled per image and step (0 = all).
