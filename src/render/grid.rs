@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::{check_output, gemm_bt, simd, write_pixels, BLOCK, BLOCK_FLOATS};
+use crate::consts::MAX_FREQUENCIES;
 use crate::error::{Error, Result};
 use crate::format::grid::{coordinate, fourier, taps, GridWeights};
 use crate::format::model::Output;
@@ -68,7 +69,12 @@ impl GridRenderer {
             .iter()
             .map(|&(_, w, _)| (0..out.0).map(|i| taps(i, out.0, w)).collect())
             .collect();
-        let xs: Vec<f32> = (0..out.0).map(|i| coordinate(i, out.0)).collect();
+        // Fourier features of each column (the x halves of each group of 4 are used).
+        let q4 = 4 * shape.frequencies;
+        let mut col_features = vec![0f32; out.0 as usize * q4];
+        for (i, f) in col_features.chunks_exact_mut(q4.max(1)).enumerate() {
+            fourier(coordinate(i as u32, out.0), 0.0, shape.frequencies, f);
+        }
         let oc = usize::from(out_channels);
         let block = self.block();
         let row_bytes = out.0 as usize * oc;
@@ -76,7 +82,14 @@ impl GridRenderer {
             || self.scratch(),
             |s, (row, dst)| {
                 let row = row as u32;
-                let y = coordinate(row, out.1);
+                // Fourier features of the row (the y halves are used).
+                let mut row_features = [0f32; 4 * MAX_FREQUENCIES];
+                fourier(
+                    0.0,
+                    coordinate(row, out.1),
+                    shape.frequencies,
+                    &mut row_features,
+                );
                 let rows: Vec<(u32, u32, f32)> = levels
                     .iter()
                     .map(|(_, _, h)| taps(row, out.1, *h))
@@ -84,7 +97,11 @@ impl GridRenderer {
                 for (c0, chunk) in dst.chunks_mut(block * oc).enumerate() {
                     let first = c0 * block;
                     let n = chunk.len() / oc;
-                    self.fill_inputs(&levels, &cols, &rows, &xs[first..first + n], y, first, s);
+                    let features = (
+                        &col_features[first * q4..(first + n) * q4],
+                        &row_features[..q4],
+                    );
+                    self.fill_inputs(&levels, &cols, &rows, features, first, n, s);
                     self.eval_block(n, s);
                     write_pixels(&s.out[..n * shape.channels], shape.channels, chunk);
                 }
@@ -107,21 +124,22 @@ impl GridRenderer {
             .collect()
     }
 
-    /// The network inputs of pixels `first..first + xs.len()` of one row.
+    /// The network inputs of pixels `first..first + n` of one row; `features` holds their
+    /// columns' Fourier features and the row's.
     #[allow(clippy::too_many_arguments)]
     fn fill_inputs(
         &self,
         levels: &[(&[f32], u32, u32)],
         cols: &[Vec<(u32, u32, f32)>],
         rows: &[(u32, u32, f32)],
-        xs: &[f32],
-        y: f32,
+        features: (&[f32], &[f32]),
         first: usize,
+        n: usize,
         s: &mut Scratch,
     ) {
         let shape = &self.weights.shape;
-        let (inputs, nl) = (shape.inputs(), shape.planes());
-        for (p, (a, &x)) in s.input.chunks_exact_mut(inputs).zip(xs).enumerate() {
+        let (inputs, nl, q4) = (shape.inputs(), shape.planes(), 4 * shape.frequencies);
+        for (p, a) in s.input.chunks_exact_mut(inputs).take(n).enumerate() {
             for (l, ((g, w, _), &(y0, y1, fy))) in levels.iter().zip(rows).enumerate() {
                 let (x0, x1, fx) = cols[l][first + p];
                 let at = |yy: u32, xx: u32| g[(yy * w + xx) as usize];
@@ -129,7 +147,14 @@ impl GridRenderer {
                 let bottom = at(y1, x0) + fx * (at(y1, x1) - at(y1, x0));
                 a[l] = top + fy * (bottom - top);
             }
-            fourier(x, y, shape.frequencies, &mut a[nl..]);
+            let col = &features.0[p * q4..(p + 1) * q4];
+            for ((f, c), r) in a[nl..]
+                .chunks_exact_mut(4)
+                .zip(col.chunks_exact(4))
+                .zip(features.1.chunks_exact(4))
+            {
+                f.copy_from_slice(&[c[0], c[1], r[2], r[3]]);
+            }
         }
     }
 
