@@ -77,34 +77,47 @@ impl GridRenderer {
         }
         let oc = usize::from(out_channels);
         let block = self.block();
-        let row_bytes = out.0 as usize * oc;
-        buf.par_chunks_mut(row_bytes).enumerate().for_each_init(
+        let width = out.0 as usize;
+        let c = shape.channels;
+        // Blocks of pixels in raster order, which may span rows (small images make short rows).
+        buf.par_chunks_mut(block * oc).enumerate().for_each_init(
             || self.scratch(),
-            |s, (row, dst)| {
-                let row = row as u32;
-                // Fourier features of the row (the y halves are used).
+            |s, (b, dst)| {
+                let n = dst.len() / oc;
+                let mut current = None;
                 let mut row_features = [0f32; 4 * MAX_FREQUENCIES];
-                fourier(
-                    0.0,
-                    coordinate(row, out.1),
-                    shape.frequencies,
-                    &mut row_features,
-                );
-                let rows: Vec<(u32, u32, f32)> = levels
-                    .iter()
-                    .map(|(_, _, h)| taps(row, out.1, *h))
-                    .collect();
-                for (c0, chunk) in dst.chunks_mut(block * oc).enumerate() {
-                    let first = c0 * block;
-                    let n = chunk.len() / oc;
-                    let features = (
-                        &col_features[first * q4..(first + n) * q4],
-                        &row_features[..q4],
-                    );
-                    self.fill_inputs(&levels, &cols, &rows, features, first, n, s);
-                    self.eval_block(n, s);
-                    write_pixels(&s.out[..n * shape.channels], shape.channels, chunk);
+                let mut rows: Vec<(u32, u32, f32)> = Vec::with_capacity(levels.len());
+                let inputs = shape.inputs();
+                let nl = shape.planes();
+                for (p, a) in s.input.chunks_exact_mut(inputs).take(n).enumerate() {
+                    let at = b * block + p;
+                    let (row, col) = ((at / width) as u32, at % width);
+                    if current != Some(row) {
+                        current = Some(row);
+                        // The row's taps and Fourier features (the y halves are used).
+                        let y = coordinate(row, out.1);
+                        fourier(0.0, y, shape.frequencies, &mut row_features);
+                        rows.clear();
+                        rows.extend(levels.iter().map(|(_, _, h)| taps(row, out.1, *h)));
+                    }
+                    for (l, ((g, w, _), &(y0, y1, fy))) in levels.iter().zip(&rows).enumerate() {
+                        let (x0, x1, fx) = cols[l][col];
+                        let at = |yy: u32, xx: u32| g[(yy * w + xx) as usize];
+                        let top = at(y0, x0) + fx * (at(y0, x1) - at(y0, x0));
+                        let bottom = at(y1, x0) + fx * (at(y1, x1) - at(y1, x0));
+                        a[l] = top + fy * (bottom - top);
+                    }
+                    let colf = &col_features[col * q4..(col + 1) * q4];
+                    for ((f, cf), rf) in a[nl..]
+                        .chunks_exact_mut(4)
+                        .zip(colf.chunks_exact(4))
+                        .zip(row_features.chunks_exact(4))
+                    {
+                        f.copy_from_slice(&[cf[0], cf[1], rf[2], rf[3]]);
+                    }
                 }
+                self.eval_block(n, s);
+                write_pixels(&s.out[..n * c], c, dst);
             },
         );
         Ok(())
@@ -122,40 +135,6 @@ impl GridRenderer {
                 (head, w, h)
             })
             .collect()
-    }
-
-    /// The network inputs of pixels `first..first + n` of one row; `features` holds their
-    /// columns' Fourier features and the row's.
-    #[allow(clippy::too_many_arguments)]
-    fn fill_inputs(
-        &self,
-        levels: &[(&[f32], u32, u32)],
-        cols: &[Vec<(u32, u32, f32)>],
-        rows: &[(u32, u32, f32)],
-        features: (&[f32], &[f32]),
-        first: usize,
-        n: usize,
-        s: &mut Scratch,
-    ) {
-        let shape = &self.weights.shape;
-        let (inputs, nl, q4) = (shape.inputs(), shape.planes(), 4 * shape.frequencies);
-        for (p, a) in s.input.chunks_exact_mut(inputs).take(n).enumerate() {
-            for (l, ((g, w, _), &(y0, y1, fy))) in levels.iter().zip(rows).enumerate() {
-                let (x0, x1, fx) = cols[l][first + p];
-                let at = |yy: u32, xx: u32| g[(yy * w + xx) as usize];
-                let top = at(y0, x0) + fx * (at(y0, x1) - at(y0, x0));
-                let bottom = at(y1, x0) + fx * (at(y1, x1) - at(y1, x0));
-                a[l] = top + fy * (bottom - top);
-            }
-            let col = &features.0[p * q4..(p + 1) * q4];
-            for ((f, c), r) in a[nl..]
-                .chunks_exact_mut(4)
-                .zip(col.chunks_exact(4))
-                .zip(features.1.chunks_exact(4))
-            {
-                f.copy_from_slice(&[c[0], c[1], r[2], r[3]]);
-            }
-        }
     }
 
     /// Evaluates the first `n` pixels of `s.input` into `s.out`.
