@@ -284,7 +284,7 @@ fn write_plain(models: &[LevelModel], runs: &[(usize, usize)], codes: &[i16]) ->
     Ok(out)
 }
 
-/// Codes in pack order from the plain latent coding (inverse of [`write_plain`]); a code
+/// Codes in pack order from the plain latent coding (the inverse of `write_plain`); a code
 /// outside its plane's `±max_code` or a length other than the runs' is a format error.
 pub fn read_plain(models: &[LevelModel], runs: &[(usize, usize)], raw: &[u8]) -> Result<Vec<i16>> {
     let width = plain_code_bytes(models);
