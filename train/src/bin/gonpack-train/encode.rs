@@ -223,29 +223,11 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             None => {
                 cfg.steps = a.steps.unwrap_or(default_grid_steps(images.len()));
                 let (pack, rep) = encode_grid_pack(&images, &cfg)?;
-                if rep.train.stalled() && !a.quiet {
-                    eprintln!(
-                        "gonpack: warning: training made little progress (last-10% train PSNR {:.2} dB; a flat picture of the mean value scores {:.2} dB): try more --steps or a lower --lr",
-                        rep.train.final_psnr, rep.train.flat_psnr
-                    );
-                }
-                let timing = format!(
-                    "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), encoding {:.1} s\n",
-                    start.elapsed().as_secs_f64(),
-                    rep.train.seconds,
-                    rep.train.steps,
-                    rep.train.steps as f64 / rep.train.seconds.max(1e-9),
-                    rep.train.final_psnr,
-                    rep.encode_seconds
-                );
+                let timing = trained(&a, start, &rep.train, "encoding", rep.encode_seconds);
                 (pack, timing)
             }
         };
-        let (bytes, sizes) = pack.to_bytes()?;
-        {
-            let _lock = gonpack::io::lock_pack(pending.path())?;
-            pending.commit(&bytes)?;
-        }
+        let sizes = save(pack.to_bytes()?, pending)?;
         let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
         return gonpack_cli::emit(&text).map_err(Into::into);
     }
@@ -254,7 +236,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
         let pack = train::encode_with_decoder(&base, &images, a.bits, &latent_opts)?;
-        let sizes = save(&pack, pending)?;
+        let sizes = save(pack.to_bytes()?, pending)?;
         let timing = format!(
             "  time     {:.1} s: latents {:.1} s against the decoder of {} (not trained)\n",
             start.elapsed().as_secs_f64(),
@@ -272,24 +254,35 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         opts.train.steps = default_steps(latents);
     }
     let (pack, rep) = train::encode(&images, &opts)?;
-    if rep.train.stalled() && !a.quiet {
-        eprintln!(
-            "gonpack: warning: training made little progress (last-10% train PSNR {:.2} dB; a flat picture of the mean value scores {:.2} dB): try more --steps or a lower --lr",
-            rep.train.final_psnr, rep.train.flat_psnr
-        );
-    }
-    let sizes = save(&pack, pending)?;
-    let timing = format!(
-        "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), latents {:.1} s\n",
-        start.elapsed().as_secs_f64(),
-        rep.train.seconds,
-        rep.train.steps,
-        rep.train.steps as f64 / rep.train.seconds.max(1e-9),
-        rep.train.final_psnr,
-        rep.latent_seconds
-    );
+    let timing = trained(&a, start, &rep.train, "latents", rep.latent_seconds);
+    let sizes = save(pack.to_bytes()?, pending)?;
     let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
     gonpack_cli::emit(&text).map_err(Into::into)
+}
+
+/// Warns (unless `--quiet`) when training stalled, and returns the summary's timing line:
+/// the whole run since `start`, training, then `phase` taking `seconds`.
+fn trained(
+    a: &EncodeArgs,
+    start: Instant,
+    train: &gonpack_train::TrainReport,
+    phase: &str,
+    seconds: f64,
+) -> String {
+    if train.stalled() && !a.quiet {
+        eprintln!(
+            "gonpack: warning: training made little progress (last-10% train PSNR {:.2} dB; a flat picture of the mean value scores {:.2} dB): try more --steps or a lower --lr",
+            train.final_psnr, train.flat_psnr
+        );
+    }
+    format!(
+        "  time     {:.1} s: training {:.1} s ({} steps, {:.1} steps/s, last-10% train PSNR {:.2} dB), {phase} {seconds:.1} s\n",
+        start.elapsed().as_secs_f64(),
+        train.seconds,
+        train.steps,
+        train.steps as f64 / train.seconds.max(1e-9),
+        train.final_psnr,
+    )
 }
 
 fn base_path(a: &EncodeArgs) -> &Path {
@@ -420,10 +413,12 @@ fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
     }
 }
 
-/// Writes `pack` into its reserved file, holding the lock of any pack already there (so an
+/// Writes a serialised pack (bytes, sizes) into its reserved file, holding the lock of any pack already there (so an
 /// `add` running on it is not overwritten half-way).
-pub fn save(pack: &Pack, pending: PendingFile) -> Result<SizeBreakdown> {
-    let (bytes, sizes) = pack.to_bytes()?;
+pub fn save(
+    (bytes, sizes): (Vec<u8>, SizeBreakdown),
+    pending: PendingFile,
+) -> Result<SizeBreakdown> {
     let _lock = gonpack::io::lock_pack(pending.path())?;
     pending.commit(&bytes)?;
     Ok(sizes)
