@@ -1,19 +1,32 @@
 //! Rendering grid decoders (format version 5) at any output size: every output pixel samples
-//! each latent level bilinearly ([`taps`]), appends the coordinate's Fourier features and runs
-//! the shared sine network, blocks of pixels at a time (one GEMM per layer), rows in parallel.
-//! Memory besides the output is the dequantised grids plus a few KiB of scratch per thread.
+//! each latent level bilinearly ([`taps`]; each level's row is interpolated along y once per
+//! output row), appends the coordinate's Fourier features and runs the shared sine network,
+//! blocks of pixels at a time (one matrix product per layer, the register-blocked kernel for
+//! the default width of 32), blocks in parallel. Memory besides the output is the dequantised
+//! grids plus a few hundred KiB of scratch per thread.
 use rayon::prelude::*;
 
-use super::{check_output, gemm_bt, simd, write_pixels, BLOCK, BLOCK_FLOATS};
+use super::{check_output, dense, simd, write_pixels, BLOCK, BLOCK_FLOATS};
 use crate::consts::MAX_FREQUENCIES;
 use crate::error::{Error, Result};
 use crate::format::grid::{coordinate, fourier, taps, GridWeights};
 use crate::format::model::Output;
 
-/// A grid decoder prepared for rendering.
+/// A grid decoder prepared for rendering. The global (1x1) latents are constant over an image,
+/// so their share of the first layer and of the linear branch is folded into per-image biases:
+/// the per-pixel inputs are only the `L` level values and the `4 Q` coordinate features.
 #[derive(Debug, Clone)]
 pub struct GridRenderer {
     weights: GridWeights,
+    /// The hidden layers' weights transposed, row-major `inputs x H`; the first layer's only
+    /// for the per-pixel inputs (`L + 4 Q` rows).
+    hidden: Vec<Vec<f32>>,
+    /// First-layer weights of the global latents, row-major `H x globals`.
+    first_global: Vec<f32>,
+    /// Linear branch of the level values, row-major `C x L`.
+    linear: Vec<f32>,
+    /// Linear branch of the global latents, row-major `C x globals`.
+    linear_global: Vec<f32>,
 }
 
 /// Per-thread buffers for one block of pixels.
@@ -22,14 +35,81 @@ struct Scratch {
     act: Vec<f32>,
     pre: Vec<f32>,
     out: Vec<f32>,
-    linear: Vec<f32>,
+}
+
+/// An image's biases: the decoder's, plus what its global latents add.
+struct Biases {
+    first: Vec<f32>,
+    out: Vec<f32>,
+}
+
+/// Splits each row of a row-major matrix with `cols` columns into the columns of `part`
+/// and the others.
+fn split_columns(m: &[f32], cols: usize, part: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    for row in m.chunks_exact(cols) {
+        inside.extend_from_slice(&row[part.clone()]);
+        outside.extend_from_slice(&row[..part.start]);
+        outside.extend_from_slice(&row[part.end..]);
+    }
+    (inside, outside)
+}
+
+/// `w · x`, in eight independent partial sums (so that it vectorises).
+fn dot(w: &[f32], x: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (w8, x8) = (w.chunks_exact(8), x.chunks_exact(8));
+    let tail: f32 = w8
+        .remainder()
+        .iter()
+        .zip(x8.remainder())
+        .map(|(p, q)| p * q)
+        .sum();
+    for (w, x) in w8.zip(x8) {
+        for ((l, p), q) in lanes.iter_mut().zip(w).zip(x) {
+            *l += p * q;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The transpose of a row-major matrix with `rows` rows.
+fn transpose(m: &[f32], rows: usize) -> Vec<f32> {
+    let cols = m.len() / rows.max(1);
+    (0..cols)
+        .flat_map(|j| (0..rows).map(move |i| m[i * cols + j]))
+        .collect()
+}
+
+/// `base + m v` for a row-major `m` with `v.len()` columns.
+fn affine(base: &[f32], m: &[f32], v: &[f32]) -> Vec<f32> {
+    if v.is_empty() {
+        return base.to_vec();
+    }
+    base.iter()
+        .zip(m.chunks_exact(v.len()))
+        .map(|(b, row)| b + dot(row, v))
+        .collect()
 }
 
 impl GridRenderer {
     /// Prepares `weights` for rendering.
     pub fn new(weights: &GridWeights) -> Self {
+        let shape = &weights.shape;
+        let globals = shape.levels..shape.planes();
+        let (first_global, first) =
+            split_columns(&weights.hidden[0].weight, shape.inputs(), globals.clone());
+        let (linear_global, linear) = split_columns(&weights.linear, shape.planes(), globals);
+        let hidden = std::iter::once(&first)
+            .chain(weights.hidden[1..].iter().map(|l| &l.weight))
+            .map(|w| transpose(w, shape.hidden))
+            .collect();
         GridRenderer {
             weights: weights.clone(),
+            hidden,
+            first_global,
+            linear,
+            linear_global,
         }
     }
 
@@ -63,7 +143,12 @@ impl GridRenderer {
         if out.0 == 0 || out.1 == 0 {
             return Ok(());
         }
-        let levels = self.levels(grids, source);
+        let (levels, globals) = self.levels(grids, source);
+        let w = &self.weights;
+        let biases = Biases {
+            first: affine(&w.hidden[0].bias, &self.first_global, globals),
+            out: affine(&w.out.bias, &self.linear_global, globals),
+        };
         // Column taps and x features, shared by every row.
         let cols: Vec<Vec<(u32, u32, f32)>> = levels
             .iter()
@@ -79,6 +164,8 @@ impl GridRenderer {
         let block = self.block();
         let width = out.0 as usize;
         let c = shape.channels;
+        let (nl, inputs) = (shape.levels, self.inputs());
+        let line_len = levels.iter().map(|&(_, w, _)| w as usize).sum();
         // Blocks of pixels in raster order, which may span rows (small images make short rows).
         buf.par_chunks_mut(block * oc).enumerate().for_each_init(
             || self.scratch(),
@@ -86,26 +173,35 @@ impl GridRenderer {
                 let n = dst.len() / oc;
                 let mut current = None;
                 let mut row_features = [0f32; 4 * MAX_FREQUENCIES];
-                let mut rows: Vec<(u32, u32, f32)> = Vec::with_capacity(levels.len());
-                let inputs = shape.inputs();
-                let nl = shape.planes();
+                // The current row of every level, interpolated along y (level after level).
+                let mut line = vec![0f32; line_len];
                 for (p, a) in s.input.chunks_exact_mut(inputs).take(n).enumerate() {
                     let at = b * block + p;
                     let (row, col) = ((at / width) as u32, at % width);
                     if current != Some(row) {
                         current = Some(row);
-                        // The row's taps and Fourier features (the y halves are used).
+                        // The row's Fourier features (the y halves are used) and level rows.
                         let y = coordinate(row, out.1);
                         fourier(0.0, y, shape.frequencies, &mut row_features);
-                        rows.clear();
-                        rows.extend(levels.iter().map(|(_, _, h)| taps(row, out.1, *h)));
+                        let mut rest = &mut line[..];
+                        for &(g, w, h) in &levels {
+                            let (y0, y1, fy) = taps(row, out.1, h);
+                            let (dst, tail) = rest.split_at_mut(w as usize);
+                            rest = tail;
+                            let top = &g[(y0 * w) as usize..][..w as usize];
+                            let bottom = &g[(y1 * w) as usize..][..w as usize];
+                            for ((d, t), b) in dst.iter_mut().zip(top).zip(bottom) {
+                                *d = t + fy * (b - t);
+                            }
+                        }
                     }
-                    for (l, ((g, w, _), &(y0, y1, fy))) in levels.iter().zip(&rows).enumerate() {
-                        let (x0, x1, fx) = cols[l][col];
-                        let at = |yy: u32, xx: u32| g[(yy * w + xx) as usize];
-                        let top = at(y0, x0) + fx * (at(y0, x1) - at(y0, x0));
-                        let bottom = at(y1, x0) + fx * (at(y1, x1) - at(y1, x0));
-                        a[l] = top + fy * (bottom - top);
+                    let mut rest = &line[..];
+                    for ((v, &(_, w, _)), taps) in a.iter_mut().zip(&levels).zip(&cols) {
+                        let (x0, x1, fx) = taps[col];
+                        let (lv, tail) = rest.split_at(w as usize);
+                        rest = tail;
+                        let (left, right) = (lv[x0 as usize], lv[x1 as usize]);
+                        *v = left + fx * (right - left);
                     }
                     let colf = &col_features[col * q4..(col + 1) * q4];
                     for ((f, cf), rf) in a[nl..]
@@ -116,55 +212,64 @@ impl GridRenderer {
                         f.copy_from_slice(&[cf[0], cf[1], rf[2], rf[3]]);
                     }
                 }
-                self.eval_block(n, s);
+                self.eval_block(n, &biases, s);
                 write_pixels(&s.out[..n * c], c, dst);
             },
         );
         Ok(())
     }
 
-    /// Each level's values with its width and height.
-    fn levels<'g>(&self, grids: &'g [f32], source: (u32, u32)) -> Vec<(&'g [f32], u32, u32)> {
+    /// Per-pixel inputs of the first layer: the `L` level values, then `4 Q` features.
+    fn inputs(&self) -> usize {
+        let shape = &self.weights.shape;
+        shape.levels + 4 * shape.frequencies
+    }
+
+    /// Each level's values with its width and height, and the global latents.
+    #[allow(clippy::type_complexity)]
+    fn levels<'g>(
+        &self,
+        grids: &'g [f32],
+        source: (u32, u32),
+    ) -> (Vec<(&'g [f32], u32, u32)>, &'g [f32]) {
         let mut rest = grids;
         let shape = &self.weights.shape;
-        (0..shape.planes())
+        let levels = (0..shape.levels)
             .map(|l| {
                 let (w, h) = shape.plane_size(l, source.0, source.1);
                 let (head, tail) = rest.split_at((w * h) as usize);
                 rest = tail;
                 (head, w, h)
             })
-            .collect()
+            .collect();
+        (levels, rest)
     }
 
     /// Evaluates the first `n` pixels of `s.input` into `s.out`.
-    fn eval_block(&self, n: usize, s: &mut Scratch) {
+    fn eval_block(&self, n: usize, biases: &Biases, s: &mut Scratch) {
         let w = &self.weights;
         let (h, c, inputs, nl) = (
             w.shape.hidden,
             w.shape.channels,
-            w.shape.inputs(),
-            w.shape.planes(),
+            self.inputs(),
+            w.shape.levels,
         );
         let (act, pre) = (&mut s.act[..n * h], &mut s.pre[..n * h]);
-        gemm_bt(&s.input, &w.hidden[0].weight, pre, n, inputs, h);
-        simd::shift_sin(pre, &w.hidden[0].bias, act);
-        for layer in &w.hidden[1..] {
-            gemm_bt(act, &layer.weight, pre, n, h, h);
+        dense(&s.input, &self.hidden[0], pre, n, inputs, h);
+        simd::shift_sin(pre, &biases.first, act);
+        for (wt, layer) in self.hidden[1..].iter().zip(&w.hidden[1..]) {
+            dense(act, wt, pre, n, h, h);
             simd::shift_sin(pre, &layer.bias, act);
         }
+        // Output layer, bias and linear branch (the level values, the first L inputs of
+        // every pixel, times `linear`): a few dot products per pixel.
         let out = &mut s.out[..n * c];
-        gemm_bt(act, &w.out.weight, out, n, h, c);
-        // Linear branch: the level values (first L inputs of every pixel) times `linear`.
-        let lin = &mut s.linear[..n * c];
-        for (o, a) in lin.chunks_exact_mut(c).zip(s.input.chunks_exact(inputs)) {
-            for (v, row) in o.iter_mut().zip(w.linear.chunks_exact(nl)) {
-                *v = row.iter().zip(&a[..nl]).map(|(p, q)| p * q).sum();
-            }
-        }
-        for (px, l) in out.chunks_exact_mut(c).zip(lin.chunks_exact(c)) {
-            for ((v, b), l) in px.iter_mut().zip(&w.out.bias).zip(l) {
-                *v += b + l;
+        let pixels = out.chunks_exact_mut(c).zip(act.chunks_exact(h));
+        for ((o, x), a) in pixels.zip(s.input.chunks_exact(inputs)) {
+            for (j, (v, b)) in o.iter_mut().zip(&biases.out).enumerate() {
+                *v = b
+                    + dot(&w.out.weight[j * h..(j + 1) * h], x)
+                    + dot(&self.linear[j * nl..(j + 1) * nl], &a[..nl]);
             }
         }
         if w.shape.output != Output::Identity {
@@ -175,17 +280,16 @@ impl GridRenderer {
     /// Pixels per block: [`BLOCK`], fewer for wide decoders so that scratch stays small.
     fn block(&self) -> usize {
         let shape = &self.weights.shape;
-        (BLOCK_FLOATS / shape.hidden.max(shape.inputs())).clamp(1, BLOCK)
+        (BLOCK_FLOATS / shape.hidden.max(self.inputs())).clamp(1, BLOCK)
     }
 
     fn scratch(&self) -> Scratch {
         let (shape, block) = (&self.weights.shape, self.block());
         Scratch {
-            input: vec![0.0; block * shape.inputs()],
+            input: vec![0.0; block * self.inputs()],
             act: vec![0.0; block * shape.hidden],
             pre: vec![0.0; block * shape.hidden],
             out: vec![0.0; block * shape.channels],
-            linear: vec![0.0; block * shape.channels],
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Pure-Rust renderer: evaluates a pack's decoder at any resolution without libtorch.
 //!
 //! Pixels are evaluated in blocks of [`BLOCK`]: per sine layer one GEMM (matrixmultiply,
-//! which picks AVX/FMA kernels at run time) followed by one fused pass that adds the
-//! latent shift and takes the sine; the last pass writes 8-bit samples straight into the
+//! which picks AVX/FMA kernels at run time; grid decoders 32 wide use a kernel of their own
+//! that needs no packing) followed by one fused pass that adds the latent shift and takes
+//! the sine; the last pass writes 8-bit samples straight into the
 //! caller's buffer. Blocks run in parallel on all cores (rayon). The element-wise passes are
 //! compiled twice, for the baseline CPU and for AVX-512/AVX2 with FMA, and picked at run
 //! time. Memory is a few hundred KiB of scratch per thread, whatever the output size.
@@ -66,7 +67,8 @@ pub fn sin(x: f32) -> f32 {
 /// Maps a decoder output to an 8-bit sample: `floor(clamp(y, 0, 1) * 255 + 0.5)` (NaN gives 0).
 #[inline(always)]
 pub fn to_u8(y: f32) -> u8 {
-    (y.clamp(0.0, 1.0) * 255.0 + 0.5).floor() as u8
+    // The value is at least 0.5 (or NaN, which casts to 0), so truncation is the floor.
+    (y.clamp(0.0, 1.0) * 255.0 + 0.5) as u8
 }
 
 /// Most output channels a decoder has (RGB + alpha).
@@ -491,6 +493,48 @@ mod simd {
         }
     }
 
+    /// `out[p][j] = Σ_i a[p][i] wt[i][j]` for the rows `p` of `out` (`H` wide), rows of `a`
+    /// `wt.len() / H` wide, `wt` row-major `inputs x H`: four rows at a time, their
+    /// accumulators in registers, so nothing is packed or copied.
+    #[inline(always)]
+    fn dense_body<const H: usize>(a: &[f32], wt: &[f32], out: &mut [f32]) {
+        let k = wt.len() / H;
+        let mut a_rows = a.chunks_exact(4 * k);
+        let mut out_rows = out.chunks_exact_mut(4 * H);
+        for (a4, o4) in (&mut a_rows).zip(&mut out_rows) {
+            let mut acc = [[0f32; H]; 4];
+            for (i, w) in wt.chunks_exact(H).enumerate() {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let x = a4[r * k + i];
+                    for (v, &w) in acc.iter_mut().zip(w) {
+                        *v = x.mul_add(w, *v);
+                    }
+                }
+            }
+            for (o, acc) in o4.chunks_exact_mut(H).zip(&acc) {
+                o.copy_from_slice(acc);
+            }
+        }
+        for (a1, o) in a_rows
+            .remainder()
+            .chunks_exact(k.max(1))
+            .zip(out_rows.into_remainder().chunks_exact_mut(H))
+        {
+            let mut acc = [0f32; H];
+            for (&x, w) in a1.iter().zip(wt.chunks_exact(H)) {
+                for (v, &w) in acc.iter_mut().zip(w) {
+                    *v = x.mul_add(w, *v);
+                }
+            }
+            o.copy_from_slice(&acc);
+        }
+    }
+
+    #[inline(always)]
+    fn dense32_body(a: &[f32], wt: &[f32], out: &mut [f32]) {
+        dense_body::<32>(a, wt, out)
+    }
+
     macro_rules! dispatch {
         ($name:ident, $body:ident, ($($arg:ident: $ty:ty),*)) => {
             pub fn $name($($arg: $ty),*) {
@@ -520,6 +564,7 @@ mod simd {
 
     dispatch!(first_layer, first_layer_body, (weight: &[f32], shift: &[f32], pts: &[f32], act: &mut [f32]));
     dispatch!(shift_sin, shift_sin_body, (pre: &[f32], shift: &[f32], act: &mut [f32]));
+    dispatch!(dense32, dense32_body, (a: &[f32], wt: &[f32], out: &mut [f32]));
 }
 
 /// Output pixels (along one axis, `n` of them, `scale` source pixels apart) whose centre lies
@@ -552,8 +597,33 @@ fn first_centre_past(edge: f64, scale: f64, n: u32, past: impl Fn(f64, f64) -> b
 
 /// `c = a * b^T` with `a` row-major `m x k` and `b` row-major `n x k`.
 fn gemm_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    gemm(a, (b, 1, k as isize), c, m, k, n);
+}
+
+/// `c = a * b` with `a` row-major `m x k` and `b` row-major `k x n`: for 32 columns the
+/// register-blocked [`simd`] kernel (no packing, which dominates GEMMs this small), else
+/// matrixmultiply.
+fn dense(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    if n == 32 && k > 0 {
+        simd::dense32(&a[..m * k], &b[..k * n], &mut c[..m * n]);
+    } else {
+        gemm(a, (b, n as isize, 1), c, m, k, n);
+    }
+}
+
+/// `c = a * B` with `a` row-major `m x k` and `B` the `k x n` matrix whose element `(i, j)`
+/// is `b[i * rsb + j * csb]`, for the two layouts above.
+fn gemm(
+    a: &[f32],
+    (b, rsb, csb): (&[f32], isize, isize),
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     assert!(a.len() >= m * k && b.len() >= n * k && c.len() >= m * n);
-    // SAFETY: the assert above guarantees every index the strides reach is in bounds.
+    // SAFETY: the assert above bounds every index the strides reach ((k-1) rsb + (n-1) csb
+    // < n k for both layouts).
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -564,8 +634,8 @@ fn gemm_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
             k as isize,
             1,
             b.as_ptr(),
-            1,
-            k as isize,
+            rsb,
+            csb,
             0.0,
             c.as_mut_ptr(),
             n as isize,
