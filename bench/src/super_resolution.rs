@@ -13,8 +13,10 @@ use gonpack_train::{
 };
 
 use crate::gonpack_codec::{pack_record, train_decoder};
+use crate::grid_codec::grid_super_resolution;
 use crate::picture::{area_half, bicubic_up, mean_psnr};
 use crate::{BenchError, Codec, Layout, Record, Task, TestSet};
+use gonpack_train::grid_encode::GridConfig;
 
 /// Points per pixel side of the half-size decoder: a half-size pixel is the mean of the 2 x 2
 /// full-size pixels it covers ([`area_half`]), so the decoder is trained to be a picture whose
@@ -45,6 +47,10 @@ pub struct SuperResolution<'a> {
     /// A decoder already trained at full size on `train` (the codec rows'), or `None` to train
     /// one.
     pub full_decoder: Option<DecoderWeights>,
+    /// Whether to add the vector model's rows.
+    pub vector: bool,
+    /// The grid model's settings, for its row ([`grid_super_resolution`]), or `None`.
+    pub grid: Option<GridConfig>,
 }
 
 /// The half-size decoder's options: area model with jittered points, logistic output, and as
@@ -61,6 +67,45 @@ pub fn half_size_options(full: &EncodeOptions, lr: Option<f64>) -> EncodeOptions
 }
 
 impl SuperResolution<'_> {
+    /// The vector model's rows: a decoder trained at half size, and one trained at full size
+    /// (where the test images are whole), each encoding `test_half`.
+    fn vector_rows(
+        &mut self,
+        train_half: &[SourceImage],
+        test_half: &[SourceImage],
+        test: &TestSet,
+    ) -> Result<Vec<Record>, BenchError> {
+        let d = self.opts.train.shape.latent_dim;
+        let lr = self.lr_given.then_some(self.opts.train.lr);
+        let half_opts = half_size_options(&self.opts, lr);
+        let what = format!("1/2-size decoder, latent {d}");
+        let (trained, train_s) = train_decoder(train_half, &half_opts, &what)?;
+        let config = format!("latent {d}, decoder trained and images encoded at 1/2 size (--supersample 2 --jitter --sigmoid)");
+        let mut ours = self.measure(&trained.decoder, test_half, test, &config)?;
+        ours.train_s = Some(train_s);
+        let mut records = vec![ours];
+        // A decoder trained on patches cannot take whole half-size pictures.
+        let (w, h) = (test.images[0].width, test.images[0].height);
+        if self.opts.patches.is_whole(w, h) {
+            let (full, train_s) = match self.full_decoder.take() {
+                Some(d) => (d, None),
+                None => {
+                    let what = format!("full-size decoder, latent {d}");
+                    let (p, s) = train_decoder(self.train, &self.opts, &what)?;
+                    (p.decoder, Some(s))
+                }
+            };
+            let config = format!("latent {d}, decoder trained at full size, images encoded at 1/2 size (--supersample 2)");
+            let mut r = self.measure(&full, test_half, test, &config)?;
+            r.train_s = train_s;
+            records.push(r);
+        } else {
+            eprintln!(
+                "rd: no full-size decoder row: the full-size test images are cut into patches"
+            );
+        }
+        Ok(records)
+    }
     /// Encodes the half-size images against `decoder`, decodes them at full size: the record.
     fn measure(
         &self,
@@ -125,34 +170,12 @@ impl Codec for SuperResolution<'_> {
         let half =
             |imgs: &[SourceImage]| -> Vec<SourceImage> { imgs.iter().map(area_half).collect() };
         let (train_half, test_half) = (half(self.train), half(test.images));
-        let d = self.opts.train.shape.latent_dim;
-        let lr = self.lr_given.then_some(self.opts.train.lr);
-        let half_opts = half_size_options(&self.opts, lr);
-        let what = format!("1/2-size decoder, latent {d}");
-        let (trained, train_s) = train_decoder(&train_half, &half_opts, &what)?;
-        let config = format!("latent {d}, decoder trained and images encoded at 1/2 size (--supersample 2 --jitter --sigmoid)");
-        let mut ours = self.measure(&trained.decoder, &test_half, test, &config)?;
-        ours.train_s = Some(train_s);
-        let mut records = vec![ours];
-        // A decoder trained on patches cannot take whole half-size pictures.
-        let (w, h) = (test.images[0].width, test.images[0].height);
-        if self.opts.patches.is_whole(w, h) {
-            let (full, train_s) = match self.full_decoder.take() {
-                Some(d) => (d, None),
-                None => {
-                    let what = format!("full-size decoder, latent {d}");
-                    let (p, s) = train_decoder(self.train, &self.opts, &what)?;
-                    (p.decoder, Some(s))
-                }
-            };
-            let config = format!("latent {d}, decoder trained at full size, images encoded at 1/2 size (--supersample 2)");
-            let mut r = self.measure(&full, &test_half, test, &config)?;
-            r.train_s = train_s;
-            records.push(r);
-        } else {
-            eprintln!(
-                "rd: no full-size decoder row: the full-size test images are cut into patches"
-            );
+        let mut records = Vec::new();
+        if self.vector {
+            records.extend(self.vector_rows(&train_half, &test_half, test)?);
+        }
+        if let Some(cfg) = &self.grid {
+            records.push(grid_super_resolution(&train_half, &test_half, test, cfg)?);
         }
         let t = Instant::now();
         let bicubic: Vec<Vec<u8>> = test_half

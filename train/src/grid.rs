@@ -30,15 +30,19 @@ pub struct GridNet {
 }
 
 /// What a batch of images of one size shares: the interpolation matrices of each level and
-/// the coordinate features.
+/// the coordinate features of the points the decoder is evaluated at.
 pub struct SizeContext {
     /// Image width.
     pub width: u32,
     /// Image height.
     pub height: u32,
-    /// Per level: `(A_y, A_x)`, `H x h_l` and `W x w_l` (`None` where the level is full size).
+    /// Points per pixel side: each pixel is the mean of the decoder at `s x s` points, the
+    /// pixel centres of the image rendered `s` times larger (1: the pixel's centre).
+    supersample: u32,
+    /// Per level: `(A_y, A_x)`, `sH x h_l` and `sW x w_l` (`None` where the level has the
+    /// points' size).
     interp: Vec<Option<(Tensor, Tensor)>>,
-    /// Fourier features, `(H W, 4 Q)`.
+    /// Fourier features, `(s^2 H W, 4 Q)`.
     features: Tensor,
     /// Per plane, its values over the image's pixels (`w_l h_l / (W H)`): gradient steps are
     /// scaled by it, so a value moves by the mean error gradient over the pixels it reaches,
@@ -60,29 +64,40 @@ fn interpolation(n: u32, g: u32, device: Device) -> Tensor {
 }
 
 impl SizeContext {
-    /// The context of `width x height` images under `shape`.
+    /// The context of `width x height` images under `shape`, each pixel its centre.
     pub fn new(shape: &GridShape, width: u32, height: u32, device: Device) -> Self {
+        Self::supersampled(shape, width, height, 1, device)
+    }
+
+    /// The context of `width x height` images whose pixels are each the mean of the decoder
+    /// at `supersample x supersample` points (the area model of super-resolution: an image
+    /// encoded so decodes at `supersample` times its size as a picture whose block means are
+    /// the image).
+    pub fn supersampled(
+        shape: &GridShape,
+        width: u32,
+        height: u32,
+        supersample: u32,
+        device: Device,
+    ) -> Self {
+        let (pw, ph) = (width * supersample, height * supersample);
         let interp = (0..shape.planes())
             .map(|l| {
                 let (w, h) = shape.plane_size(l, width, height);
-                ((w, h) != (width, height)).then(|| {
-                    (
-                        interpolation(height, h, device),
-                        interpolation(width, w, device),
-                    )
-                })
+                ((w, h) != (pw, ph))
+                    .then(|| (interpolation(ph, h, device), interpolation(pw, w, device)))
             })
             .collect();
         let q = shape.frequencies;
-        let mut feats = vec![0f32; (width * height) as usize * 4 * q];
+        let mut feats = vec![0f32; (pw * ph) as usize * 4 * q];
         if q > 0 {
             for (p, f) in feats.chunks_exact_mut(4 * q).enumerate() {
-                let (x, y) = ((p as u32) % width, (p as u32) / width);
-                fourier(coordinate(x, width), coordinate(y, height), q, f);
+                let (x, y) = ((p as u32) % pw, (p as u32) / pw);
+                fourier(coordinate(x, pw), coordinate(y, ph), q, f);
             }
         }
         let features = Tensor::from_slice(&feats)
-            .view([i64::from(width * height), 4 * q as i64])
+            .view([i64::from(pw * ph), 4 * q as i64])
             .to(device);
         let pixels = f64::from(width) * f64::from(height);
         let share = (0..shape.planes())
@@ -94,6 +109,7 @@ impl SizeContext {
         SizeContext {
             width,
             height,
+            supersample,
             interp,
             features,
             share,
@@ -254,10 +270,27 @@ impl GridNet {
         &self.shape
     }
 
-    /// Decoder outputs `(B, P, C)` for level values `grids` (one `(B, h_l, w_l)` per level).
+    /// Decoder outputs `(B, P, C)` for level values `grids` (one `(B, h_l, w_l)` per level):
+    /// per pixel, the mean over its points, each clamped to `[0, 1]` as a render's samples
+    /// are (the clamp only where there are several points).
     pub fn forward(&self, ctx: &SizeContext, grids: &[Tensor]) -> Tensor {
+        let s = i64::from(ctx.supersample);
+        let out = self.at_points(ctx, grids);
+        if s == 1 {
+            return out;
+        }
+        let out = out.clamp(0.0, 1.0);
+        let (b, c) = (out.size()[0], out.size()[2]);
+        let (w, h) = (i64::from(ctx.width), i64::from(ctx.height));
+        out.view([b, h, s, w, s, c])
+            .mean_dim(&[2i64, 4][..], false, Kind::Float)
+            .reshape([b, h * w, c])
+    }
+
+    /// Decoder outputs `(B, s^2 P, C)` at the context's points, row-major.
+    fn at_points(&self, ctx: &SizeContext, grids: &[Tensor]) -> Tensor {
         let b = grids[0].size()[0];
-        let p = ctx.pixels();
+        let p = ctx.features.size()[0];
         let levels: Vec<Tensor> = grids
             .iter()
             .zip(&ctx.interp)

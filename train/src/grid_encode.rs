@@ -40,6 +40,9 @@ pub fn default_grid_steps(images: usize) -> usize {
     images.clamp(800, 3000)
 }
 
+/// Largest `--supersample` of the grid model (the decoder runs at `s^2` points per pixel).
+pub const MAX_GRID_SUPERSAMPLE: u32 = 4;
+
 /// Settings of grid training and encoding.
 #[derive(Debug, Clone)]
 pub struct GridConfig {
@@ -59,6 +62,10 @@ pub struct GridConfig {
     pub crop: u32,
     /// Refinement steps per image with the decoder frozen.
     pub refine: usize,
+    /// Points per pixel side in training and encoding: each pixel is the mean of the decoder
+    /// at `s x s` points (1: its centre), so that a `--scale s` decode is a picture whose
+    /// `s x s` block means are the image (super-resolution).
+    pub supersample: u32,
     /// Seed of initialisation and sampling.
     pub seed: u64,
     /// Where tensors live.
@@ -91,6 +98,7 @@ impl GridConfig {
         step_init: 0.03,
         crop: 32,
         refine: 30,
+        supersample: 1,
         seed: 0,
         device: Device::Cpu,
         log_every: 0,
@@ -116,6 +124,12 @@ impl GridConfig {
             if value == 0 {
                 return usage(option, "must be at least 1".into());
             }
+        }
+        if !(1..=MAX_GRID_SUPERSAMPLE).contains(&self.supersample) {
+            return usage(
+                "supersample",
+                format!("{} (must be 1 to {MAX_GRID_SUPERSAMPLE})", self.supersample),
+            );
         }
         if !(4..=1024).contains(&self.crop) {
             return usage("crop", format!("{} (must be 4 to 1024)", self.crop));
@@ -163,7 +177,7 @@ impl Data {
         let mut whole = Vec::new();
         let mut weights = Vec::new();
         for ((w, h), v, n) in groups {
-            let ctx = SizeContext::new(&cfg.shape, w, h, cfg.device);
+            let ctx = SizeContext::supersampled(&cfg.shape, w, h, cfg.supersample, cfg.device);
             let dims = [n as i64, ctx.pixels(), i64::from(c)];
             whole.push((
                 ctx,
@@ -175,7 +189,13 @@ impl Data {
         Ok(Data {
             whole,
             large,
-            crop: SizeContext::new(&cfg.shape, cfg.crop, cfg.crop, cfg.device),
+            crop: SizeContext::supersampled(
+                &cfg.shape,
+                cfg.crop,
+                cfg.crop,
+                cfg.supersample,
+                cfg.device,
+            ),
             weights,
         })
     }
@@ -277,27 +297,27 @@ pub fn train_grids(
     Ok((net, report))
 }
 
-/// Pixels encoded together (images of one size, at least one image).
+/// Decoder points encoded together (images of one size, at least one image).
 const ENCODE_CHUNK_PIXELS: usize = 65_536;
 
 /// Integer codes of every image with the decoder `net` frozen, in input order (each image's
-/// levels in turn, row-major): `K` steps from the origin, then `refine` Adam steps on
-/// `D_i + λ · bits_i` with uniform noise standing for rounding, then rounding. `bar` ticks per
-/// image.
+/// levels in turn, row-major): `K` steps from the origin, then `cfg.refine` Adam steps on
+/// `D_i + λ · bits_i` with uniform noise standing for rounding, then rounding (each pixel the
+/// mean of `cfg.supersample`² points). `bar` ticks per image.
 pub fn encode_grids(
     net: &GridNet,
     images: &[SourceImage],
-    lambda: f64,
-    refine: usize,
-    device: Device,
+    cfg: &GridConfig,
     bar: &ProgressBar,
 ) -> Result<Vec<Vec<i16>>> {
+    let (lambda, refine, device) = (cfg.lambda, cfg.refine, cfg.device);
     let shape = *net.shape();
     let c = shape.channels as u8;
     let mut out: Vec<Vec<i16>> = vec![Vec::new(); images.len()];
     for ((w, h), members) in size_groups(images) {
-        let ctx = SizeContext::new(&shape, w, h, device);
-        let per = (ENCODE_CHUNK_PIXELS / ctx.pixels() as usize).max(1);
+        let ctx = SizeContext::supersampled(&shape, w, h, cfg.supersample, device);
+        let points = ctx.pixels() as usize * (cfg.supersample * cfg.supersample) as usize;
+        let per = (ENCODE_CHUNK_PIXELS / points).max(1);
         for chunk in members.chunks(per) {
             let mut v = Vec::new();
             for &i in chunk {
@@ -463,7 +483,7 @@ pub fn pack_with_decoder(
     check_new_names(&[], images, false)?;
     let net = GridNet::from_weights(weights, scales, cfg.device)?;
     let bar = progress::bar(images.len() as u64, "encoding", cfg.quiet);
-    let per_image = encode_grids(&net, images, cfg.lambda, cfg.refine, cfg.device, &bar)?;
+    let per_image = encode_grids(&net, images, cfg, &bar)?;
     bar.finish_and_clear();
     let codes = per_image.concat();
     let index: Vec<ImageEntry> = images

@@ -146,3 +146,83 @@ fn refinement_lowers_the_encoding_objective() {
     );
     assert!(b < a, "objective {a:.3} without refinement, {b:.3} with");
 }
+
+/// `img` (`w x h`, `c` channels) halved by 2x2 means of its f32 samples.
+fn block_means(img: &[f32], w: usize, h: usize, c: usize) -> Vec<f32> {
+    let at = |x: usize, y: usize, k: usize| img[(y * w + x) * c + k];
+    let mut out = Vec::with_capacity(w * h / 4 * c);
+    for y in (0..h).step_by(2) {
+        for x in (0..w).step_by(2) {
+            for k in 0..c {
+                out.push(
+                    (at(x, y, k) + at(x + 1, y, k) + at(x, y + 1, k) + at(x + 1, y + 1, k)) / 4.0,
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn supersampled_training_makes_the_2x_render_average_to_the_image() {
+    let images = images();
+    let mut cfg = GridConfig {
+        supersample: 2,
+        ..config(150)
+    };
+    cfg.shape.output = gonpack::format::model::Output::Logistic;
+    let (pack, _) = encode_grid_pack(&images, &cfg).unwrap();
+    let shape = *pack.shape();
+    let c = shape.channels;
+    let net =
+        GridNet::from_weights(&pack.decoder, &vec![1.0; shape.planes()], Device::Cpu).unwrap();
+    let starts = code_starts(&shape, &pack.index);
+    let render = pack.prepare();
+    let mut psnr = 0.0;
+    for (i, (e, img)) in pack.index.iter().zip(&images).enumerate() {
+        // The renderer at twice the size, 2x2 means: what the trainer modelled each pixel as.
+        let (w2, h2) = (2 * e.width as usize, 2 * e.height as usize);
+        let mut big = vec![0u8; w2 * h2 * c];
+        render(i, (w2 as u32, h2 as u32), c as u8, &mut big).unwrap();
+        let big: Vec<f32> = big.iter().map(|&v| f32::from(v) / 255.0).collect();
+        let means = block_means(&big, w2, h2, c);
+        // The trainer's supersampled forward pass on the stored grids agrees with them.
+        let values = pack.grids(i, &starts);
+        let mut rest = values.as_slice();
+        let grids: Vec<Tensor> = (0..shape.planes())
+            .map(|l| {
+                let (w, h) = shape.plane_size(l, e.width, e.height);
+                let (head, tail) = rest.split_at((w * h) as usize);
+                rest = tail;
+                Tensor::from_slice(head).view([1, i64::from(h), i64::from(w)])
+            })
+            .collect();
+        let ctx = SizeContext::supersampled(&shape, e.width, e.height, 2, Device::Cpu);
+        let out = Vec::<f32>::try_from(net.forward(&ctx, &grids).flatten(0, -1)).unwrap();
+        let worst = out
+            .iter()
+            .zip(&means)
+            .map(|(t, m)| (t.clamp(0.0, 1.0) - m).abs() * 255.0)
+            .fold(0f32, f32::max);
+        assert!(
+            worst <= 1.5,
+            "{}: 2x2 means differ by {worst} levels",
+            e.name
+        );
+        let samples: Vec<u8> = means.iter().map(|&v| to_u8(v)).collect();
+        let grey: Vec<u8> = match img.channels {
+            1 => samples
+                .chunks_exact(c)
+                .map(|p| to_u8(p.iter().map(|&v| f32::from(v)).sum::<f32>() / c as f32 / 255.0))
+                .collect(),
+            _ => samples,
+        };
+        psnr += gonpack::render::metrics::image_psnr(&grey, &img.pixels, img.channels);
+    }
+    let mean = psnr / images.len() as f64;
+    let flat = common::flat_psnr(&images);
+    assert!(
+        mean > flat + 6.0,
+        "2x2 means of the 2x renders: {mean:.2} dB, flat {flat:.2} dB"
+    );
+}

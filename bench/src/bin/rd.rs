@@ -18,7 +18,7 @@ use gonpack_bench::gonpack_codec::{train_options, GonpackCodec, BITS, REFINES};
 use gonpack_bench::grid_codec::GridCodec;
 use gonpack_bench::super_resolution::SuperResolution;
 use gonpack_bench::{report, BenchError, Codec, Run, TestSet};
-use gonpack_train::grid_encode::{default_grid_steps, GridConfig};
+use gonpack_train::grid_encode::{default_grid_steps, quality_lambda, GridConfig};
 
 /// Trains one gonpack grid decoder per `--quality` and one vector decoder per `--latent` size
 /// on `--train` (the `encode` defaults unless set here), encodes the test images against it frozen at every `--refine` x `--bits`
@@ -86,7 +86,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = BITS)]
     bits: Vec<u8>,
     /// Add the super-resolution rows (train and encode at half size, decode at full size,
-    /// against bicubic upsampling).
+    /// against bicubic upsampling): the vector model's unless `--latent none`, the grid
+    /// model's (the highest `--quality`, `--supersample 2 --sigmoid`) unless `--quality none`.
     #[arg(long)]
     sr: bool,
     /// Only the super-resolution rows.
@@ -178,14 +179,16 @@ fn run(a: &Args) -> Result<(), BenchError> {
     let mut records = Vec::new();
     let largest = latents.iter().copied().max();
     let mut full_decoder = None;
+    let grid_cfg = GridConfig {
+        steps: a.grid_steps.unwrap_or(default_grid_steps(train.len())),
+        ..GridConfig::DEFAULT
+    };
+    let grid_sr = qualities.iter().copied().max();
     if !a.sr_only {
         if !qualities.is_empty() {
             let mut codec = GridCodec {
                 train: &train,
-                cfg: GridConfig {
-                    steps: a.grid_steps.unwrap_or(default_grid_steps(train.len())),
-                    ..GridConfig::DEFAULT
-                },
+                cfg: grid_cfg.clone(),
                 qualities,
             };
             records.extend(codec.run(&set)?);
@@ -222,6 +225,11 @@ fn run(a: &Args) -> Result<(), BenchError> {
             opts: options(latent),
             lr_given: a.lr.is_some(),
             full_decoder,
+            vector: !latents.is_empty(),
+            grid: grid_sr.map(|q| GridConfig {
+                lambda: quality_lambda(q),
+                ..grid_cfg
+            }),
         };
         records.extend(sr.run(&set)?);
     }

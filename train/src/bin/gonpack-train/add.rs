@@ -51,6 +51,7 @@ pub fn run(a: AddArgs) -> Result<()> {
         let cfg = GridConfig {
             refine: a.latent_args.refine.unwrap_or(GridConfig::DEFAULT.refine),
             lambda: quality_lambda(a.quality),
+            supersample: opts.supersample,
             device: opts.device,
             quiet: a.quiet,
             ..GridConfig::DEFAULT

@@ -303,7 +303,6 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
         ("--patch", a.patch != gonpack::consts::DEFAULT_PATCH),
         ("--overlap", a.overlap != gonpack::consts::DEFAULT_OVERLAP),
         ("--jitter", a.jitter),
-        ("--supersample", l.supersample != 1),
         (
             "--quant-refine",
             l.quant_refine != train::DEFAULT_QUANT_REFINE,
@@ -354,6 +353,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
         step_init: a.step_init.unwrap_or(G.step_init),
         crop: a.crop,
         refine: a.latent_args.refine.unwrap_or(G.refine),
+        supersample: a.latent_args.supersample,
         seed: a.seed,
         device: latent_opts.device,
         log_every: if a.verbose { 100 } else { 0 },
