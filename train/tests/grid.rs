@@ -29,6 +29,21 @@ fn config(steps: usize) -> GridConfig {
     }
 }
 
+/// Image `i`'s dequantised grids in `pack`, one `(1, h_l, w_l)` tensor per plane.
+fn stored_grids(pack: &GridPack, i: usize, starts: &[usize]) -> Vec<Tensor> {
+    let (shape, e) = (pack.shape(), &pack.index[i]);
+    let values = pack.grids(i, starts);
+    let mut rest = values.as_slice();
+    (0..shape.planes())
+        .map(|l| {
+            let (w, h) = shape.plane_size(l, e.width, e.height);
+            let (head, tail) = rest.split_at((w * h) as usize);
+            rest = tail;
+            Tensor::from_slice(head).view([1, i64::from(h), i64::from(w)])
+        })
+        .collect()
+}
+
 #[test]
 fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
     let images = images();
@@ -49,16 +64,7 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
     let render = pack.prepare();
     let c = shape.channels;
     for (i, e) in pack.index.iter().enumerate() {
-        let values = pack.grids(i, &starts);
-        let mut rest = values.as_slice();
-        let grids: Vec<Tensor> = (0..shape.planes())
-            .map(|l| {
-                let (w, h) = shape.plane_size(l, e.width, e.height);
-                let (head, tail) = rest.split_at((w * h) as usize);
-                rest = tail;
-                Tensor::from_slice(head).view([1, i64::from(h), i64::from(w)])
-            })
-            .collect();
+        let grids = stored_grids(&pack, i, &starts);
         let ctx = SizeContext::new(&shape, e.width, e.height, Device::Cpu);
         let out = Vec::<f32>::try_from(net.forward(&ctx, &grids).flatten(0, -1)).unwrap();
         let mut rust = vec![0u8; (e.width * e.height) as usize * c];
@@ -187,16 +193,7 @@ fn supersampled_training_makes_the_2x_render_average_to_the_image() {
         let big: Vec<f32> = big.iter().map(|&v| f32::from(v) / 255.0).collect();
         let means = block_means(&big, w2, h2, c);
         // The trainer's supersampled forward pass on the stored grids agrees with them.
-        let values = pack.grids(i, &starts);
-        let mut rest = values.as_slice();
-        let grids: Vec<Tensor> = (0..shape.planes())
-            .map(|l| {
-                let (w, h) = shape.plane_size(l, e.width, e.height);
-                let (head, tail) = rest.split_at((w * h) as usize);
-                rest = tail;
-                Tensor::from_slice(head).view([1, i64::from(h), i64::from(w)])
-            })
-            .collect();
+        let grids = stored_grids(&pack, i, &starts);
         let ctx = SizeContext::supersampled(&shape, e.width, e.height, 2, Device::Cpu);
         let out = Vec::<f32>::try_from(net.forward(&ctx, &grids).flatten(0, -1)).unwrap();
         let worst = out
