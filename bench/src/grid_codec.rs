@@ -20,7 +20,7 @@ pub struct GridCodec<'a> {
     /// Training and encoding settings (λ is set per quality).
     pub cfg: GridConfig,
     /// The `--quality` of each decoder.
-    pub qualities: Vec<u8>,
+    pub qualities: Vec<f64>,
 }
 
 impl Codec for GridCodec<'_> {

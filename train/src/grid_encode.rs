@@ -25,19 +25,35 @@ use gonpack::pixels::SourceImage;
 use gonpack::progress;
 use gonpack::render::metrics::psnr_from_mse;
 
-/// `gonpack encode --quality` when not given.
-pub const DEFAULT_QUALITY: u8 = 3;
+/// `gonpack encode --quality` when not given: on the demo corpus (1,400 steps of 16) quality 3
+/// gave 26.9 dB at 0.80 bpp and quality 4 28.9 dB at 0.98 bpp.
+pub const DEFAULT_QUALITY: f64 = 3.5;
+/// Lowest `--quality`.
+pub const MIN_QUALITY: f64 = 1.0;
 /// Highest `--quality`.
-pub const MAX_QUALITY: u8 = 8;
+pub const MAX_QUALITY: f64 = 8.0;
 
-/// The rate weight λ of quality `q` (1 to [`MAX_QUALITY`]): `0.032 / 2^q`, each step halving it.
-pub fn quality_lambda(q: u8) -> f64 {
-    0.032 / f64::from(1u32 << q.min(MAX_QUALITY))
+/// The rate weight λ of quality `q` (a real number, [`MIN_QUALITY`] to [`MAX_QUALITY`]):
+/// `0.032 / 2^q`, each whole step halving it.
+pub fn quality_lambda(q: f64) -> f64 {
+    0.032 / q.clamp(MIN_QUALITY, MAX_QUALITY).exp2()
 }
 
-/// Training steps of the grid model when not given: one per image, 800 to 3,000.
+/// Parses a `--quality`: a number from [`MIN_QUALITY`] to [`MAX_QUALITY`].
+pub fn parse_quality(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(q) if (MIN_QUALITY..=MAX_QUALITY).contains(&q) => Ok(q),
+        _ => Err(format!(
+            "{text:?} is not a number from {MIN_QUALITY} to {MAX_QUALITY}"
+        )),
+    }
+}
+
+/// Training steps of the grid model when not given: two per image, 1,400 to 6,000 (batches of
+/// 16: on the demo corpus 1,200 steps of 16 gave 27.1 dB where 800 of 32, in the same time,
+/// gave 25.2 and 2,000 of 8 26.6).
 pub fn default_grid_steps(images: usize) -> usize {
-    images.clamp(800, 3000)
+    images.saturating_mul(2).clamp(1400, 6000)
 }
 
 /// Largest `--supersample` of the grid model (the decoder runs at `s^2` points per pixel).
@@ -92,8 +108,8 @@ impl GridConfig {
             output: Output::Identity,
         },
         lambda: 0.004,
-        steps: 1000,
-        batch: 32,
+        steps: 1400,
+        batch: 16,
         lr: 1e-2,
         step_init: 0.03,
         crop: 32,

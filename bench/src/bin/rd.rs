@@ -132,7 +132,7 @@ fn run(a: &Args) -> Result<(), BenchError> {
     let started = Instant::now();
     let commit = commit(); // of the tree this run starts from
     let latents: Vec<usize> = numbers(&a.latent, "latent")?;
-    let qualities: Vec<u8> = numbers(&a.quality, "quality")?;
+    let qualities: Vec<f64> = numbers(&a.quality, "quality")?;
     let mut train = folder(&a.train)?;
     let (test, described) = match (&a.test, a.hold_out) {
         (Some(dir), _) => (folder(dir)?, format!("`{}`", dir.display())),
@@ -183,7 +183,7 @@ fn run(a: &Args) -> Result<(), BenchError> {
         steps: a.grid_steps.unwrap_or(default_grid_steps(train.len())),
         ..GridConfig::DEFAULT
     };
-    let grid_sr = qualities.iter().copied().max();
+    let grid_sr = qualities.iter().copied().reduce(f64::max);
     if !a.sr_only {
         if !qualities.is_empty() {
             let mut codec = GridCodec {

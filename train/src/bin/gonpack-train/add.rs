@@ -7,7 +7,7 @@ use gonpack::io::{PendingFile, Shard};
 use gonpack::text::ShownPath;
 use gonpack::{Limits, Reader};
 use gonpack_train::grid_encode::{
-    add_grid_images, quality_lambda, GridConfig, DEFAULT_QUALITY, MAX_QUALITY,
+    add_grid_images, parse_quality, quality_lambda, GridConfig, DEFAULT_QUALITY,
 };
 use gonpack_train::{self as train, Result};
 
@@ -26,8 +26,8 @@ pub struct AddArgs {
     #[command(flatten)]
     latent_args: LatentArgs,
     /// Grid packs: the --quality the pack was encoded with (its rate weight for the new images).
-    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=i64::from(MAX_QUALITY)))]
-    quality: u8,
+    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = parse_quality)]
+    quality: f64,
     /// Skip images that fail to decode instead of stopping.
     #[arg(long)]
     skip_invalid: bool,

@@ -10,8 +10,8 @@ use gonpack::pixels::{colour_channels, has_alpha, SourceImage};
 use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, Reader, SizeBreakdown};
 use gonpack_train::grid_encode::{
-    default_grid_steps, encode_grid_pack, encode_with_grid_decoder, quality_lambda, GridConfig,
-    DEFAULT_QUALITY, MAX_QUALITY,
+    default_grid_steps, encode_grid_pack, encode_with_grid_decoder, parse_quality, quality_lambda,
+    GridConfig, DEFAULT_QUALITY,
 };
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
@@ -55,10 +55,10 @@ pub struct EncodeArgs {
     /// (one latent vector per image or patch, versions 1 to 4).
     #[arg(long, value_enum, default_value_t = Model::Grid)]
     model: Model,
-    /// Grid model: the operating point, 1 (fewest bits) to 8 (best quality); each step halves
-    /// the rate weight λ = 0.032 / 2^quality.
-    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=i64::from(MAX_QUALITY)))]
-    quality: u8,
+    /// Grid model: the operating point, a number from 1 (fewest bits) to 8 (best quality);
+    /// each whole step halves the rate weight λ = 0.032 / 2^quality.
+    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = parse_quality)]
+    quality: f64,
     /// Grid model: the rate weight λ of the loss MSE + λ · bpp itself (overrides --quality).
     #[arg(long)]
     lambda: Option<f64>,
@@ -96,13 +96,13 @@ pub struct EncodeArgs {
     /// digits and line art; the pack is then format version 3).
     #[arg(long)]
     sigmoid: bool,
-    /// Training steps [default: grid one per image, 800 to 3000; vector one per latent (image
+    /// Training steps [default: grid two per image, 1400 to 6000; vector one per latent (image
     /// or patch), 1000 to 3000].
     #[arg(long)]
     steps: Option<usize>,
-    /// Images per training step.
-    #[arg(long, default_value_t = D.batch)]
-    batch: usize,
+    /// Images (or crops) per training step [default: 16 grid, 32 vector].
+    #[arg(long)]
+    batch: Option<usize>,
     /// Peak learning rate (Adam, cosine decay) [default: 1e-2 grid, 1e-3 vector].
     #[arg(long)]
     lr: Option<f64>,
@@ -348,7 +348,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
         },
         lambda: a.lambda.unwrap_or(quality_lambda(a.quality)),
         steps: a.steps.unwrap_or(G.steps),
-        batch: a.batch,
+        batch: a.batch.unwrap_or(G.batch),
         lr: a.lr.unwrap_or(G.lr),
         step_init: a.step_init.unwrap_or(G.step_init),
         crop: a.crop,
@@ -386,7 +386,7 @@ fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
                 },
             },
             steps: a.steps.unwrap_or(MIN_DEFAULT_STEPS),
-            batch: a.batch,
+            batch: a.batch.unwrap_or(D.batch),
             lr: a.lr.unwrap_or(D.lr),
             pixels: a.pixels,
             inner_steps: a.inner_steps.unwrap_or(D.inner_steps),
