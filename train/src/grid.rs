@@ -288,6 +288,9 @@ impl GridNet {
     }
 
     /// Decoder outputs `(B, s^2 P, C)` at the context's points, row-major.
+    // `+=` on tch tensors adds in place (`add_`), which the graph of the gradient-origin steps
+    // must not see: the sums below make new tensors.
+    #[allow(clippy::assign_op_pattern)]
     fn at_points(&self, ctx: &SizeContext, grids: &[Tensor]) -> Tensor {
         let b = grids[0].size()[0];
         let p = ctx.features.size()[0];
