@@ -168,13 +168,13 @@ impl GridRenderer {
         let line_len = levels.iter().map(|&(_, w, _)| w as usize).sum();
         // Blocks of pixels in raster order, which may span rows (small images make short rows).
         buf.par_chunks_mut(block * oc).enumerate().for_each_init(
-            || self.scratch(),
-            |s, (b, dst)| {
+            // Per thread: the block's buffers and the current row of every level, interpolated
+            // along y (level after level).
+            || (self.scratch(), vec![0f32; line_len]),
+            |(s, line), (b, dst)| {
                 let n = dst.len() / oc;
                 let mut current = None;
                 let mut row_features = [0f32; 4 * MAX_FREQUENCIES];
-                // The current row of every level, interpolated along y (level after level).
-                let mut line = vec![0f32; line_len];
                 for (p, a) in s.input.chunks_exact_mut(inputs).take(n).enumerate() {
                     let at = b * block + p;
                     let (row, col) = ((at / width) as u32, at % width);
