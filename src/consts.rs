@@ -82,8 +82,20 @@ pub const LATENT_CODING_PLAIN: u8 = 0;
 /// Latent coding of a grid pack (header byte 45): one range-coded stream under the per-plane
 /// models (format-spec §12).
 pub const LATENT_CODING_RANGE: u8 = 1;
+/// Latent coding of a grid pack (header byte 45): one range-coded stream in which each code is
+/// predicted from its causal neighbours (format-spec §12.7).
+pub const LATENT_CODING_CONTEXT: u8 = 2;
 /// Bytes of one plane's entry in a grid pack's `QUAN` section: ratio (f32), largest code (u16).
 pub const LEVEL_MODEL_LEN: usize = 6;
+/// Causal neighbours a context-coded grid code is predicted from: left, up, up-left, up-right.
+pub const CONTEXT_NEIGHBOURS: usize = 4;
+/// Activity buckets of the context coding, each with its own law of the residuals.
+pub const CONTEXT_BUCKETS: usize = 8;
+/// Largest magnitude of a context coding's prediction weight.
+pub const MAX_CONTEXT_WEIGHT: f32 = 2.0;
+/// Bytes of one plane's entry in a context-coded grid pack's `QUAN` section: the weights (f32
+/// each), then one level model ([`LEVEL_MODEL_LEN`] bytes) per bucket.
+pub const CONTEXT_MODEL_LEN: usize = 4 * CONTEXT_NEIGHBOURS + CONTEXT_BUCKETS * LEVEL_MODEL_LEN;
 /// Most bytes a grid pack's latent stream may spend per latent value (the coder's probability
 /// precision bounds a code at 24 bits), checked before the stream is read.
 pub const GRID_BYTES_PER_VALUE: u64 = 4;

@@ -8,9 +8,12 @@ use image::DynamicImage;
 
 use crate::consts::*;
 use crate::error::{Error, Result};
+use crate::format::context::{self, read_context_models};
 use crate::format::entropy::{self, LevelModel};
 use crate::format::grid::GridWeights;
-use crate::format::grid_pack::{dequantise, read_models, read_plain, runs, GridPack};
+use crate::format::grid_pack::{
+    dequantise, fit_models, grid_runs, read_models, read_plain, runs, GridPack,
+};
 use crate::format::limits::Limits;
 use crate::format::model::POINT_OVERHEAD;
 use crate::format::model::{DecoderWeights, ModelShape};
@@ -470,18 +473,27 @@ impl<R: Read + Seek> Reader<R> {
             return Err(Error::Usage("not a grid pack".into()));
         };
         if self.grid_codes.is_none() {
-            let runs = runs(&shape, self.index()?);
+            let index = self.index()?.to_vec();
             let quan = self.section(QUAN)?;
             let latn = self.section(LATN)?;
             let coding = self.header.latent_coding;
-            let parsed = read_models(&quan).and_then(|m| {
-                let codes = match coding {
-                    LATENT_CODING_RANGE => entropy::decode(&m, &runs, &latn)?,
-                    _ => read_plain(&m, &runs, &latn)?,
-                };
-                Ok((codes, m))
-            });
-            let (codes, models) = parsed.map_err(|e| self.named(e))?;
+            let parsed = if coding == LATENT_CODING_CONTEXT {
+                // The models of the plane laws are those the writer fits to the codes.
+                read_context_models(&quan).and_then(|m| {
+                    let codes = context::decode(&m, &grid_runs(&shape, &index), &latn)?;
+                    Ok((fit_models(&shape, &index, &codes), codes))
+                })
+            } else {
+                let runs = runs(&shape, &index);
+                read_models(&quan).and_then(|m| {
+                    let codes = match coding {
+                        LATENT_CODING_RANGE => entropy::decode(&m, &runs, &latn)?,
+                        _ => read_plain(&m, &runs, &latn)?,
+                    };
+                    Ok((m, codes))
+                })
+            };
+            let (models, codes) = parsed.map_err(|e| self.named(e))?;
             self.grid_codes = Some((models, codes));
         }
         Ok(self.grid_codes.as_ref().expect("set above"))
@@ -618,8 +630,11 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
     let values = u64::from(header.latent_count);
     let (lo, hi) = match (k, header.grid) {
         (DECO, Some(g)) => exact(g.param_count() * header.weight_bytes() as u64),
+        (QUAN, Some(g)) if header.latent_coding == LATENT_CODING_CONTEXT => {
+            exact((CONTEXT_MODEL_LEN * g.planes()) as u64)
+        }
         (QUAN, Some(g)) => exact((LEVEL_MODEL_LEN * g.planes()) as u64),
-        (LATN, Some(_)) if header.latent_coding == LATENT_CODING_RANGE => {
+        (LATN, Some(_)) if header.latent_coding != LATENT_CODING_PLAIN => {
             (0, values * GRID_BYTES_PER_VALUE + GRID_STREAM_SLACK)
         }
         // Plain codes: one or two bytes each, as the plane models (read later) say.

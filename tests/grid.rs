@@ -42,32 +42,32 @@ fn a_grid_pack_round_trips_byte_for_byte() {
 }
 
 #[test]
-fn both_latent_codings_hold_the_same_codes_and_the_smaller_is_written() {
+fn every_latent_coding_holds_the_same_codes_and_the_smallest_is_written() {
     let pack = grid_pack();
-    let plain = pack.to_bytes_with(LATENT_CODING_PLAIN).unwrap().0;
-    let range = pack.to_bytes_with(LATENT_CODING_RANGE).unwrap().0;
-    assert_eq!(
-        (plain[45], range[45]),
-        (LATENT_CODING_PLAIN, LATENT_CODING_RANGE)
-    );
-    for bytes in [&plain, &range] {
+    let codings = [
+        LATENT_CODING_PLAIN,
+        LATENT_CODING_RANGE,
+        LATENT_CODING_CONTEXT,
+    ];
+    let files: Vec<Vec<u8>> = codings
+        .iter()
+        .map(|&c| pack.to_bytes_with(c).unwrap().0)
+        .collect();
+    for (bytes, &coding) in files.iter().zip(&codings) {
+        assert_eq!(bytes[45], coding);
         let again = Reader::from_slice(bytes, Limits::default())
             .unwrap()
             .into_grid_pack()
             .unwrap();
-        assert_eq!(again, pack);
+        assert_eq!(again, pack, "coding {coding}");
     }
-    let smaller = if range.len() < plain.len() {
-        range
-    } else {
-        plain
-    };
-    assert_eq!(pack.to_bytes().unwrap().0, smaller);
+    let smallest = files.iter().min_by_key(|f| f.len()).unwrap();
+    assert_eq!(&pack.to_bytes().unwrap().0, smallest);
     // An unknown coding is unsupported.
     let mut d = fixture();
-    d[45] = 2;
+    d[45] = 3;
     let e = Reader::from_slice(&with_header_crc(d), Limits::default()).map(|_| ());
-    assert!(matches!(e, Err(Error::Unsupported(m)) if m.contains("latent coding 2")));
+    assert!(matches!(e, Err(Error::Unsupported(m)) if m.contains("latent coding 3")));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use exercise::{exercise, FUZZ_LIMITS};
-use gonpack::consts::LATENT_CODING_RANGE;
+use gonpack::consts::{LATENT_CODING_CONTEXT, LATENT_CODING_RANGE};
 use gonpack::{Error, Limits, Reader};
 
 /// Counts live heap bytes and their peak.
@@ -55,13 +55,16 @@ fn packs() -> Vec<(String, Vec<u8>)> {
     .iter()
     .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
     .collect();
-    // The grid pack again with its codes range-coded (the committed one stores them plain).
+    // The grid pack again with its codes range-coded and context-coded (the committed one
+    // stores them plain).
     let grid = Reader::from_slice(&packs[3].1, Limits::default())
         .unwrap()
         .into_grid_pack()
         .unwrap();
     let ranged = grid.to_bytes_with(LATENT_CODING_RANGE).unwrap().0;
     packs.push(("grid12.gonpack, range-coded".into(), ranged));
+    let context = grid.to_bytes_with(LATENT_CODING_CONTEXT).unwrap().0;
+    packs.push(("grid12.gonpack, context-coded".into(), context));
     packs
 }
 

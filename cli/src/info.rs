@@ -3,6 +3,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use gonpack::consts::{LATENT_CODING_CONTEXT, LATENT_CODING_RANGE};
 use gonpack::text::{shown, ShownPath};
 use gonpack::{Output, Reader, Result};
 
@@ -95,6 +96,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
             o.insert("frequencies".into(), g.frequencies.into());
             o.insert("gon_steps".into(), g.steps.into());
             o.insert("parameters".into(), g.param_count().into());
+            o.insert(
+                "latent_coding".into(),
+                coding_name(header.latent_coding).0.into(),
+            );
         }
         let json = serde_json::to_string_pretty(&doc).expect("JSON of plain values");
         return super::emit(&(json + "\n"));
@@ -110,9 +115,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
         .ok();
         writeln!(
             o,
-            "  latents  {} images, {} grid values in all, entropy-coded",
+            "  latents  {} images, {} grid values in all, {}",
             index.len(),
-            header.latent_count
+            header.latent_count,
+            coding_name(header.latent_coding).1
         )
         .ok();
     } else {
@@ -173,4 +179,13 @@ pub fn run(a: InfoArgs) -> Result<()> {
         .ok();
     }
     super::emit(&o)
+}
+
+/// A grid pack's latent coding (format-spec §11.5): its JSON name and its description.
+fn coding_name(coding: u8) -> (&'static str, &'static str) {
+    match coding {
+        LATENT_CODING_RANGE => ("range", "range-coded under per-plane laws"),
+        LATENT_CODING_CONTEXT => ("context", "range-coded under a context model"),
+        _ => ("plain", "zstd-compressed"),
+    }
 }

@@ -108,34 +108,19 @@ pub fn encode(models: &[LevelModel], runs: &[(usize, usize)], codes: &[i16]) -> 
             codes.len()
         )));
     }
-    let mut coder = RangeEncoder::<u32, u64, _>::with_write_backend(LeBytes(Vec::new()));
-    let mut tables = Tables::default();
-    let mut at = 0;
-    for &(level, count) in runs {
+    let levels = runs
+        .iter()
+        .flat_map(|&(level, count)| std::iter::repeat_n(level, count));
+    encode_symbols(codes.iter().zip(levels).map(|(&k, level)| {
         let model = models[level];
-        let chunk = &codes[at..at + count];
-        at += count;
         let m = i32::from(model.max_code);
-        if let Some(k) = chunk.iter().find(|k| i32::from(**k).abs() > m) {
+        if i32::from(k).abs() > m {
             return Err(Error::Usage(format!(
                 "entropy coding: code {k} of level {level} is outside [-{m}, {m}]"
             )));
         }
-        if m == 0 || count == 0 {
-            continue;
-        }
-        let table = tables.get(model)?;
-        for &k in chunk {
-            let symbol = (i32::from(k) + m) as usize;
-            coder
-                .encode_symbol(symbol, table.as_view())
-                .map_err(|e| Error::Usage(format!("entropy coding of level {level}: {e:?}")))?;
-        }
-    }
-    match coder.into_compressed() {
-        Ok(LeBytes(bytes)) => Ok(bytes),
-        Err(never) => match never {},
-    }
+        Ok((i32::from(k), model))
+    }))
 }
 
 /// Inverse of [`encode`]. Untrusted input: never panics and allocates the total run count of
@@ -144,13 +129,54 @@ pub fn encode(models: &[LevelModel], runs: &[(usize, usize)], codes: &[i16]) -> 
 /// without one, a byte length that is not a multiple of 4, data the decoder rejects, data
 /// that ends early or has bytes left over, or any other bytes [`encode`] would not write.
 pub fn decode(models: &[LevelModel], runs: &[(usize, usize)], data: &[u8]) -> Result<Vec<i16>> {
+    let total = check_runs(models, runs)?;
+    let mut levels = runs
+        .iter()
+        .flat_map(|&(level, count)| std::iter::repeat_n(level, count));
+    decode_symbols(data, total, |_| {
+        let level = levels.next().expect("one level per counted code");
+        Ok((models[level], 0))
+    })
+}
+
+/// Range-codes a sequence of values, each `(v, model)` with `|v| <= model.max_code` (checked
+/// by the caller); values of a model with `max_code` 0 take no bits.
+pub(crate) fn encode_symbols(
+    values: impl Iterator<Item = Result<(i32, LevelModel)>>,
+) -> Result<Vec<u8>> {
+    let mut coder = RangeEncoder::<u32, u64, _>::with_write_backend(LeBytes(Vec::new()));
+    let mut tables = Tables::default();
+    for value in values {
+        let (v, model) = value?;
+        let m = i32::from(model.max_code);
+        if m == 0 {
+            continue;
+        }
+        let table = tables.get(model)?;
+        coder
+            .encode_symbol((v + m) as usize, table.as_view())
+            .map_err(|e| Error::Usage(format!("entropy coding of {v} under {model:?}: {e:?}")))?;
+    }
+    match coder.into_compressed() {
+        Ok(LeBytes(bytes)) => Ok(bytes),
+        Err(never) => match never {},
+    }
+}
+
+/// Inverse of [`encode_symbols`] for `total` codes: `next(decoded so far)` gives the model of
+/// the next value and the offset added to it (the code is `value + offset`, which must lie in
+/// `[-MAX_GRID_CODE, MAX_GRID_CODE]`). Errors as [`decode`].
+pub(crate) fn decode_symbols(
+    data: &[u8],
+    total: usize,
+    mut next: impl FnMut(&[i16]) -> Result<(LevelModel, i32)>,
+) -> Result<Vec<i16>> {
     if !data.len().is_multiple_of(4) {
         return Err(Error::Format(format!(
             "entropy-coded latents: {} bytes is not a whole number of 4-byte words",
             data.len()
         )));
     }
-    let total = check_runs(models, runs)?;
     let corrupt = |what: &str| Error::Format(format!("entropy-coded latents: {what}"));
     let mut decoder = match RangeDecoder::<u32, u64, _>::with_backend(LeWords { data, at: 0 }) {
         Ok(decoder) => decoder,
@@ -165,15 +191,13 @@ pub fn decode(models: &[LevelModel], runs: &[(usize, usize)], data: &[u8]) -> Re
     };
     let mut out = Vec::with_capacity(total);
     let mut tables = Tables::default();
-    for &(level, count) in runs {
-        let model = models[level];
+    for _ in 0..total {
+        let (model, offset) = next(&out)?;
         let m = i32::from(model.max_code);
-        if m == 0 || count == 0 {
-            out.resize(out.len() + count, 0);
-            continue;
-        }
-        let table = tables.get(model)?;
-        for _ in 0..count {
+        let value = if m == 0 {
+            0
+        } else {
+            let table = tables.get(model)?;
             let symbol = match decoder.decode_symbol(table.as_view()) {
                 Ok(symbol) => symbol,
                 Err(CoderError::Frontend(_)) => {
@@ -187,8 +211,15 @@ pub fn decode(models: &[LevelModel], runs: &[(usize, usize)], data: &[u8]) -> Re
                     CoderError::Backend(e) => mismatch(e),
                     CoderError::Frontend(_) => corrupt("a decoded code has no probability"),
                 })?;
-            out.push((symbol as i32 - m) as i16);
+            symbol as i32 - m
+        };
+        let code = value + offset;
+        if code.unsigned_abs() > u32::from(MAX_GRID_CODE) {
+            return Err(corrupt(&format!(
+                "code {code} is outside [-{MAX_GRID_CODE}, {MAX_GRID_CODE}]"
+            )));
         }
+        out.push(code as i16);
     }
     let compared = check.into_compressed().map_err(mismatch)?;
     if compared.at != data.len() {

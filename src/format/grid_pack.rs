@@ -3,6 +3,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
+use crate::format::context::{self, fit_context_models, write_context_models, GridRun};
 use crate::format::entropy::{self, LevelModel};
 use crate::format::grid::{GridShape, GridWeights};
 use crate::format::{assemble, index, write_weights, Header, ImageEntry, SizeBreakdown};
@@ -36,17 +37,25 @@ pub fn code_starts(shape: &GridShape, index: &[ImageEntry]) -> Vec<usize> {
     starts
 }
 
-/// The entropy coder's runs for `index`: each image's levels in order, `(level, values)`.
-pub fn runs(shape: &GridShape, index: &[ImageEntry]) -> Vec<(usize, usize)> {
+/// Each image's grids in pack order, `(plane, width, height)`.
+pub fn grid_runs(shape: &GridShape, index: &[ImageEntry]) -> Vec<GridRun> {
     let shape = *shape;
     index
         .iter()
         .flat_map(move |e| {
             (0..shape.planes()).map(move |l| {
                 let (w, h) = shape.plane_size(l, e.width, e.height);
-                (l, (w * h) as usize)
+                (l, w, h)
             })
         })
+        .collect()
+}
+
+/// The entropy coder's runs for `index`: each image's levels in order, `(level, values)`.
+pub fn runs(shape: &GridShape, index: &[ImageEntry]) -> Vec<(usize, usize)> {
+    grid_runs(shape, index)
+        .into_iter()
+        .map(|(l, w, h)| (l, (w * h) as usize))
         .collect()
 }
 
@@ -167,20 +176,26 @@ impl GridPack {
         )
     }
 
-    /// Serialises the pack with whichever latent coding stores it in fewer bytes
-    /// ([`LATENT_CODING_PLAIN`] on a tie); also returns its size breakdown.
+    /// Serialises the pack with whichever latent coding stores it in fewer bytes (the first
+    /// of [`LATENT_CODING_PLAIN`], [`LATENT_CODING_RANGE`], [`LATENT_CODING_CONTEXT`] on a tie;
+    /// the context coding only where its fitted models can code every residual); also returns
+    /// its size breakdown.
     pub fn to_bytes(&self) -> Result<(Vec<u8>, SizeBreakdown)> {
-        let plain = self.to_bytes_with(LATENT_CODING_PLAIN)?;
-        let range = self.to_bytes_with(LATENT_CODING_RANGE)?;
-        Ok(if range.0.len() < plain.0.len() {
-            range
-        } else {
-            plain
-        })
+        let mut best = self.to_bytes_with(LATENT_CODING_PLAIN)?;
+        for coding in [LATENT_CODING_RANGE, LATENT_CODING_CONTEXT] {
+            match self.to_bytes_with(coding) {
+                Ok(b) if b.0.len() < best.0.len() => best = b,
+                Ok(_) => {}
+                // The context models are fitted here and may not cover an outlying residual.
+                Err(Error::Usage(_)) if coding == LATENT_CODING_CONTEXT => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(best)
     }
 
-    /// Serialises the pack with latent coding `coding` ([`LATENT_CODING_PLAIN`] or
-    /// [`LATENT_CODING_RANGE`]); also returns its size breakdown.
+    /// Serialises the pack with latent coding `coding` ([`LATENT_CODING_PLAIN`],
+    /// [`LATENT_CODING_RANGE`] or [`LATENT_CODING_CONTEXT`]); also returns its size breakdown.
     pub fn to_bytes_with(&self, coding: u8) -> Result<(Vec<u8>, SizeBreakdown)> {
         let shape = *self.shape();
         let starts = code_starts(&shape, &self.index);
@@ -204,9 +219,23 @@ impl GridPack {
             m.validate(l).map_err(|e| Error::Usage(e.to_string()))?;
         }
         let runs = runs(&shape, &self.index);
-        let latn = match coding {
-            LATENT_CODING_PLAIN => write_plain(&self.models, &runs, &self.codes)?,
-            LATENT_CODING_RANGE => entropy::encode(&self.models, &runs, &self.codes)?,
+        let (quan, latn) = match coding {
+            LATENT_CODING_PLAIN => (
+                write_models(&self.models),
+                write_plain(&self.models, &runs, &self.codes)?,
+            ),
+            LATENT_CODING_RANGE => (
+                write_models(&self.models),
+                entropy::encode(&self.models, &runs, &self.codes)?,
+            ),
+            LATENT_CODING_CONTEXT => {
+                let grids = grid_runs(&shape, &self.index);
+                let models = fit_context_models(shape.planes(), &grids, &self.codes);
+                (
+                    write_context_models(&models),
+                    context::encode(&models, &grids, &self.codes)?,
+                )
+            }
             other => return Err(Error::Usage(format!("latent coding {other}"))),
         };
         let parts = [
@@ -214,7 +243,7 @@ impl GridPack {
                 TAG_DECODER,
                 write_weights(self.weight_format, &self.decoder.to_flat()),
             ),
-            (TAG_QUANT, write_models(&self.models)),
+            (TAG_QUANT, quan),
             (TAG_LATENTS, latn),
             (TAG_INDEX, index::write_index(&self.index)?),
         ];

@@ -15,7 +15,7 @@ pub struct Header {
     pub shape: ModelShape,
     /// The grid decoder's architecture, for a pack of latent grids (model [`MODEL_GRID`]).
     pub grid: Option<GridShape>,
-    /// How a grid pack's codes are stored: [`LATENT_CODING_PLAIN`] or [`LATENT_CODING_RANGE`]
+    /// How a grid pack's codes are stored: [`LATENT_CODING_PLAIN`], [`LATENT_CODING_RANGE`] or [`LATENT_CODING_CONTEXT`]
     /// (0 in a vector pack).
     pub latent_coding: u8,
     /// Bits per latent code (0 in a grid pack, whose codes are entropy-coded integers).
@@ -219,7 +219,13 @@ impl Header {
         );
         header.latent_coding = b[45];
         header.validate()?;
-        if ![LATENT_CODING_PLAIN, LATENT_CODING_RANGE].contains(&header.latent_coding) {
+        if ![
+            LATENT_CODING_PLAIN,
+            LATENT_CODING_RANGE,
+            LATENT_CODING_CONTEXT,
+        ]
+        .contains(&header.latent_coding)
+        {
             return Err(Error::Unsupported(format!(
                 "latent coding {}",
                 header.latent_coding

@@ -1,0 +1,397 @@
+//! Context coding of grid codes (format-spec §12.7): each code of a level is predicted from its
+//! causal neighbours in the same grid (left, up, up-left, up-right), and the residual is
+//! range-coded under a two-sided geometric law chosen by the neighbours' activity. The
+//! prediction is one binary32 expression in a fixed order, so it is the same on every platform.
+use byteorder::{ByteOrder, LittleEndian as LE};
+use nalgebra::{Matrix4, Vector4};
+
+use crate::consts::{
+    CONTEXT_BUCKETS, CONTEXT_MODEL_LEN, CONTEXT_NEIGHBOURS, LEVEL_MODEL_LEN, MAX_CONTEXT_WEIGHT,
+    MAX_GRID_CODE,
+};
+use crate::error::{Error, Result};
+use crate::format::entropy::{decode_symbols, encode_symbols, LevelModel};
+
+/// The context model of one plane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContextModel {
+    /// Prediction weights of the left, up, up-left and up-right codes.
+    pub weights: [f32; CONTEXT_NEIGHBOURS],
+    /// The law of the residuals in each activity bucket.
+    pub buckets: [LevelModel; CONTEXT_BUCKETS],
+}
+
+/// A run of codes: one plane's grid of one image, `(plane, width, height)`.
+pub type GridRun = (usize, u32, u32);
+
+/// The causal neighbours of position `at` of a grid `width` wide whose codes so far are
+/// `run[..at]`: left, up, up-left, up-right, 0 outside the grid.
+fn neighbours(run: &[i16], width: usize, at: usize) -> [i32; CONTEXT_NEIGHBOURS] {
+    let (x, y) = (at % width, at / width);
+    let get = |ok: bool, i: usize| if ok { i32::from(run[i]) } else { 0 };
+    [
+        get(x > 0, at.wrapping_sub(1)),
+        get(y > 0, at.wrapping_sub(width)),
+        get(x > 0 && y > 0, at.wrapping_sub(width + 1)),
+        get(y > 0 && x + 1 < width, (at + 1).wrapping_sub(width)),
+    ]
+}
+
+/// The activity bucket of neighbours `n`: the bit length of `2|left| + 2|up| + |up-left| +
+/// |up-right|`, at most `CONTEXT_BUCKETS - 1`.
+fn bucket(n: &[i32; CONTEXT_NEIGHBOURS]) -> usize {
+    let activity = 2 * n[0].unsigned_abs()
+        + 2 * n[1].unsigned_abs()
+        + n[2].unsigned_abs()
+        + n[3].unsigned_abs();
+    ((u32::BITS - activity.leading_zeros()) as usize).min(CONTEXT_BUCKETS - 1)
+}
+
+impl ContextModel {
+    /// Checks every weight is finite with magnitude at most [`MAX_CONTEXT_WEIGHT`] and every
+    /// bucket's model is valid; [`Error::Format`] naming `plane` otherwise.
+    pub fn validate(&self, plane: usize) -> Result<()> {
+        if let Some(w) = self
+            .weights
+            .iter()
+            .find(|w| !(w.is_finite() && w.abs() <= MAX_CONTEXT_WEIGHT))
+        {
+            return Err(Error::Format(format!(
+                "context model of plane {plane}: weight {w} is not in [-{MAX_CONTEXT_WEIGHT}, {MAX_CONTEXT_WEIGHT}]"
+            )));
+        }
+        for m in &self.buckets {
+            m.validate(plane)?;
+        }
+        Ok(())
+    }
+
+    /// The prediction of position `at` of a grid `width` wide whose codes so far are
+    /// `run[..at]`, and the law of its residual: `round(Σ w_i n_i)` in binary32, left to right,
+    /// clamped to `±MAX_GRID_CODE`.
+    pub fn predict(&self, run: &[i16], width: usize, at: usize) -> (i32, LevelModel) {
+        let n = neighbours(run, width, at);
+        let w = &self.weights;
+        let s = w[0] * n[0] as f32 + w[1] * n[1] as f32 + w[2] * n[2] as f32 + w[3] * n[3] as f32;
+        let limit = f32::from(MAX_GRID_CODE);
+        (
+            s.round().clamp(-limit, limit) as i32,
+            self.buckets[bucket(&n)],
+        )
+    }
+
+    /// The model of a plane whose grids are `grids` (`(codes, width)` each): least-squares
+    /// weights (clamped, zero when the neighbours are degenerate), then each bucket's
+    /// [`LevelModel::fit`] of its residuals. A residual beyond [`MAX_GRID_CODE`] gives a
+    /// model that fails [`Self::validate`].
+    pub fn fit<'a>(grids: impl Iterator<Item = (&'a [i16], usize)> + Clone) -> ContextModel {
+        let (mut a, mut b) = (Matrix4::<f64>::zeros(), Vector4::<f64>::zeros());
+        for (run, width) in grids.clone() {
+            for (at, &k) in run.iter().enumerate() {
+                let n = Vector4::from(neighbours(run, width, at).map(f64::from));
+                a += n * n.transpose();
+                b += n * f64::from(k);
+            }
+        }
+        let solved = (a + Matrix4::identity() * 1e-9)
+            .cholesky()
+            .map(|c| c.solve(&b));
+        let limit = f64::from(MAX_CONTEXT_WEIGHT);
+        let weights = solved
+            .filter(|w| w.iter().all(|v| v.is_finite()))
+            .map_or([0.0; CONTEXT_NEIGHBOURS], |w| {
+                std::array::from_fn(|i| w[i].clamp(-limit, limit) as f32)
+            });
+        let mut model = ContextModel {
+            weights,
+            buckets: [LevelModel::fit(&[]); CONTEXT_BUCKETS],
+        };
+        let mut residuals: Vec<Vec<i16>> = vec![Vec::new(); CONTEXT_BUCKETS];
+        for (run, width) in grids {
+            for (at, &k) in run.iter().enumerate() {
+                let n = neighbours(run, width, at);
+                let (mean, _) = model.predict(run, width, at);
+                let r = (i32::from(k) - mean).clamp(-i32::from(i16::MAX), i32::from(i16::MAX));
+                residuals[bucket(&n)].push(r as i16);
+            }
+        }
+        for (m, r) in model.buckets.iter_mut().zip(&residuals) {
+            *m = LevelModel::fit(r);
+        }
+        model
+    }
+}
+
+/// Each plane's [`ContextModel::fit`] to `codes` (pack order, split into `runs`).
+pub fn fit_context_models(planes: usize, runs: &[GridRun], codes: &[i16]) -> Vec<ContextModel> {
+    let grids = split(runs, codes);
+    (0..planes)
+        .map(|p| {
+            ContextModel::fit(
+                grids
+                    .iter()
+                    .filter(move |g| g.0 == p)
+                    .map(|&(_, run, width)| (run, width)),
+            )
+        })
+        .collect()
+}
+
+/// `codes` cut into the runs' grids, `(plane, codes, width)` each (as far as `codes` reaches).
+fn split<'a>(runs: &[GridRun], codes: &'a [i16]) -> Vec<(usize, &'a [i16], usize)> {
+    let mut rest = codes;
+    runs.iter()
+        .map(|&(p, w, h)| {
+            let (run, tail) = rest.split_at((w as usize * h as usize).min(rest.len()));
+            rest = tail;
+            (p, run, w as usize)
+        })
+        .collect()
+}
+
+/// The `QUAN` section of a context-coded grid pack.
+pub fn write_context_models(models: &[ContextModel]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(models.len() * CONTEXT_MODEL_LEN);
+    for m in models {
+        for w in m.weights {
+            raw.extend_from_slice(&w.to_le_bytes());
+        }
+        for b in &m.buckets {
+            raw.extend_from_slice(&b.ratio.to_le_bytes());
+            raw.extend_from_slice(&b.max_code.to_le_bytes());
+        }
+    }
+    raw
+}
+
+/// Parses and validates the `QUAN` section of a context-coded grid pack.
+pub fn read_context_models(raw: &[u8]) -> Result<Vec<ContextModel>> {
+    raw.chunks_exact(CONTEXT_MODEL_LEN)
+        .enumerate()
+        .map(|(p, c)| {
+            let (w, b) = c.split_at(4 * CONTEXT_NEIGHBOURS);
+            let m = ContextModel {
+                weights: std::array::from_fn(|i| LE::read_f32(&w[4 * i..])),
+                buckets: std::array::from_fn(|i| {
+                    let e = &b[i * LEVEL_MODEL_LEN..];
+                    LevelModel {
+                        ratio: LE::read_f32(e),
+                        max_code: LE::read_u16(&e[4..]),
+                    }
+                }),
+            };
+            m.validate(p).map(|_| m)
+        })
+        .collect()
+}
+
+/// Checks the models and that every run's plane has one; the runs' total code count.
+fn check(models: &[ContextModel], runs: &[GridRun]) -> Result<usize> {
+    for (p, m) in models.iter().enumerate() {
+        m.validate(p)?;
+    }
+    let mut total = 0usize;
+    for &(p, w, h) in runs {
+        if p >= models.len() {
+            return Err(Error::Format(format!(
+                "context coding: plane {p} has no model ({} given)",
+                models.len()
+            )));
+        }
+        total = (w as usize)
+            .checked_mul(h as usize)
+            .and_then(|n| total.checked_add(n))
+            .ok_or_else(|| Error::Format("context coding: the run sizes overflow".into()))?;
+    }
+    Ok(total)
+}
+
+/// Range-codes `codes` (pack order) under `models`: each code's residual from its prediction
+/// ([`ContextModel::predict`]) under its bucket's law. [`Error::Usage`] if a model is invalid,
+/// a plane has no model, a residual lies outside its bucket's `±max_code` or the runs do not
+/// cover `codes` exactly.
+pub fn encode(models: &[ContextModel], runs: &[GridRun], codes: &[i16]) -> Result<Vec<u8>> {
+    let total = check(models, runs).map_err(|e| Error::Usage(e.to_string()))?;
+    if total != codes.len() {
+        return Err(Error::Usage(format!(
+            "context coding: the runs cover {total} codes, not {}",
+            codes.len()
+        )));
+    }
+    let grids = split(runs, codes);
+    let values = grids.into_iter().flat_map(|(p, run, width)| {
+        (0..run.len()).map(move |at| {
+            let (mean, law) = models[p].predict(run, width, at);
+            let r = i32::from(run[at]) - mean;
+            if r.unsigned_abs() > u32::from(law.max_code) {
+                return Err(Error::Usage(format!(
+                    "context coding: residual {r} of plane {p} is outside ±{}",
+                    law.max_code
+                )));
+            }
+            Ok((r, law))
+        })
+    });
+    encode_symbols(values)
+}
+
+/// Inverse of [`encode`]; untrusted input as [`crate::format::entropy::decode`] (allocates the
+/// runs' total of codes, which the caller bounds).
+pub fn decode(models: &[ContextModel], runs: &[GridRun], data: &[u8]) -> Result<Vec<i16>> {
+    let total = check(models, runs)?;
+    // Run k starts at `starts[k]` of the output; `k` advances as the output grows.
+    let mut k = 0;
+    let mut start = 0usize;
+    decode_symbols(data, total, |out| {
+        while out.len() - start >= runs[k].1 as usize * runs[k].2 as usize {
+            start += runs[k].1 as usize * runs[k].2 as usize;
+            k += 1;
+        }
+        let (p, w, _) = runs[k];
+        let (mean, law) = models[p].predict(&out[start..], w as usize, out.len() - start);
+        Ok((law, mean))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Smooth random grids (each code near the mean of its left and up neighbours).
+    fn grids(rng: &mut ChaCha8Rng) -> (Vec<GridRun>, Vec<i16>) {
+        let runs: Vec<GridRun> = vec![
+            (0, 16, 16),
+            (1, 8, 8),
+            (2, 1, 1),
+            (0, 16, 16),
+            (1, 8, 8),
+            (2, 1, 1),
+        ];
+        let mut codes = Vec::new();
+        for &(_, w, h) in &runs {
+            let (w, h) = (w as usize, h as usize);
+            let mut g = vec![0i16; w * h];
+            for at in 0..w * h {
+                let n = neighbours(&g, w, at);
+                let base = match (at % w, at / w) {
+                    (0, 0) => rng.gen_range(-40..=40),
+                    (_, 0) => n[0],
+                    (0, _) => n[1],
+                    _ => (n[0] + n[1]) / 2,
+                };
+                g[at] = (base + rng.gen_range(-2..=2)) as i16;
+            }
+            codes.extend(g);
+        }
+        (runs, codes)
+    }
+
+    #[test]
+    fn round_trip_and_gain_over_the_factorised_law() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let (runs, codes) = grids(&mut rng);
+        let models = fit_context_models(3, &runs, &codes);
+        let bytes = encode(&models, &runs, &codes).unwrap();
+        assert_eq!(decode(&models, &runs, &bytes).unwrap(), codes);
+        let parsed = read_context_models(&write_context_models(&models)).unwrap();
+        assert_eq!(parsed, models);
+        // The same codes under one geometric law per plane.
+        let flat: Vec<(usize, usize)> = runs
+            .iter()
+            .map(|&(p, w, h)| (p, (w * h) as usize))
+            .collect();
+        let mut per_plane = vec![Vec::new(); 3];
+        let mut at = 0;
+        for &(p, n) in &flat {
+            per_plane[p].extend_from_slice(&codes[at..at + n]);
+            at += n;
+        }
+        let factorised: Vec<LevelModel> = per_plane.iter().map(|c| LevelModel::fit(c)).collect();
+        let plain = crate::format::entropy::encode(&factorised, &flat, &codes).unwrap();
+        assert!(
+            bytes.len() * 10 < plain.len() * 8,
+            "context {} bytes, factorised {}",
+            bytes.len(),
+            plain.len()
+        );
+        // The weights found the structure: a weighted mean of the neighbours.
+        let sum: f32 = models[0].weights.iter().sum();
+        assert!((sum - 1.0).abs() < 0.2, "{:?}", models[0].weights);
+    }
+
+    #[test]
+    fn hostile_streams_and_models_are_rejected_without_panic() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let (runs, codes) = grids(&mut rng);
+        let models = fit_context_models(3, &runs, &codes);
+        let bytes = encode(&models, &runs, &codes).unwrap();
+        for cut in [0, 4, bytes.len() - 4] {
+            assert!(decode(&models, &runs, &bytes[..cut]).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[0, 0, 0, 0]);
+        assert!(decode(&models, &runs, &longer).is_err());
+        for _ in 0..200 {
+            let mut bad = bytes.clone();
+            let i = rng.gen_range(0..bad.len());
+            bad[i] ^= 1 << rng.gen_range(0..8);
+            // Either rejected or decoded to codes of the same count within the code range.
+            if let Ok(c) = decode(&models, &runs, &bad) {
+                assert_eq!(c.len(), codes.len());
+            }
+        }
+        let mut raw = write_context_models(&models);
+        raw[0..4].copy_from_slice(&f32::NAN.to_le_bytes());
+        let err = read_context_models(&raw).unwrap_err().to_string();
+        assert!(
+            err.contains("context model of plane 0: weight NaN"),
+            "{err}"
+        );
+        raw[0..4].copy_from_slice(&2.5f32.to_le_bytes());
+        assert!(read_context_models(&raw).is_err());
+        assert!(decode(&models[..2], &runs, &bytes)
+            .unwrap_err()
+            .to_string()
+            .contains("plane 2 has no model"));
+    }
+
+    #[test]
+    fn prediction_is_the_binary32_expression_and_buckets_follow_activity() {
+        let m = ContextModel {
+            weights: [0.5, 0.5, -0.25, 0.125],
+            buckets: std::array::from_fn(|i| LevelModel {
+                ratio: 0.5,
+                max_code: i as u16,
+            }),
+        };
+        // 3 x 2 grid: row 0 = 4, -2, 7; row 1 = 1, (at 4)
+        let run = [4i16, -2, 7, 1];
+        // at 4 (x 1, y 1): left 1, up -2, up-left 4, up-right 7
+        let (mean, law) = m.predict(&run, 3, 4);
+        // 0.5 - 1 - 1 + 0.875 = -0.625 -> -1; activity 2 + 4 + 4 + 7 = 17 -> bit length 5
+        assert_eq!((mean, law.max_code), (-1, 5));
+        // Top-left corner: no neighbours, bucket 0.
+        assert_eq!(m.predict(&run, 3, 0), (0, m.buckets[0]));
+        // Half away from zero: 0.5 * 1 = 0.5 -> 1.
+        assert_eq!(m.predict(&[1, 0], 2, 1).0, 1);
+    }
+
+    #[test]
+    fn a_residual_beyond_the_bucket_law_is_a_usage_error() {
+        let runs: Vec<GridRun> = vec![(0, 2, 1)];
+        let codes = [4095i16, -4095];
+        let mut models = fit_context_models(1, &runs, &codes);
+        let bytes = encode(&models, &runs, &codes).unwrap();
+        assert_eq!(decode(&models, &runs, &bytes).unwrap(), codes);
+        // Predicting +4095 from the left makes the second residual -8190.
+        models[0].weights = [1.0, 0.0, 0.0, 0.0];
+        let err = encode(&models, &runs, &codes).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
+        assert!(
+            err.to_string().contains("residual -8190 of plane 0"),
+            "{err}"
+        );
+    }
+}
