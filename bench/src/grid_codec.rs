@@ -77,7 +77,7 @@ impl Point<'_> {
             t.seconds, t.steps, t.final_psnr
         );
         let start = Instant::now();
-        let pack = pack_with_decoder(&trained.decoder, &report.scales, self.encode, cfg)?;
+        let pack = pack_with_decoder(&trained.decoder, &report.rate, self.encode, cfg)?;
         let encode_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let decoded = pack_render(&pack, test.images)?;

@@ -69,12 +69,12 @@ fn bench_grid_encode(c: &mut Criterion) {
     };
     let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
     let weights = net.to_weights().unwrap().rounded_to_f16();
-    let scales = net.scales().unwrap();
+    let rate = net.rate_model().unwrap();
     let mut g = c.benchmark_group("grid");
     g.sample_size(10);
     g.throughput(Throughput::Elements(images.len() as u64));
     g.bench_function("encode_32x32_refine30", |b| {
-        b.iter(|| pack_with_decoder(&weights, &scales, &images, &cfg).unwrap())
+        b.iter(|| pack_with_decoder(&weights, &rate, &images, &cfg).unwrap())
     });
     g.finish();
 }

@@ -7,10 +7,14 @@
 //! error `D_i` (sum over pixels of the mean over channels of the squared error), level `l`
 //! moving by `-alpha_{k,l} s_l grad_l D_i` (`s_l` the plane's values per pixel); training back-propagates through those steps. Codes are
 //! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
-//! by a zero-mean Laplace of scale `b_l` per level integrated over each unit bin.
+//! by the context model the packs are coded with (format-spec §12.7): each code's Laplace has
+//! the mean its causal neighbours predict and the scale of their activity bucket, integrated
+//! over the code's unit bin.
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
+use gonpack::consts::{CONTEXT_BUCKETS, CONTEXT_NEIGHBOURS};
+use gonpack::format::context::ContextModel;
 use gonpack::format::grid::{coordinate, fourier, taps, Dense, GridShape, GridWeights};
 use gonpack::format::model::Output;
 
@@ -26,7 +30,57 @@ pub struct GridNet {
     linear: Tensor,
     log_steps: Tensor,
     log_gains: Tensor,
+    /// Context prediction weights `(G, 4)`.
+    context: Tensor,
+    /// Log Laplace scale of each plane's activity buckets `(G, 8)`.
     log_scales: Tensor,
+}
+
+/// The rate model of the codes: per plane, the context model's prediction weights and each
+/// activity bucket's Laplace scale in code units (format-spec §12.7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateModel {
+    /// Weights of the left, up, up-left and up-right codes, per plane.
+    pub weights: Vec<[f32; CONTEXT_NEIGHBOURS]>,
+    /// Laplace scale of each bucket, per plane.
+    pub scales: Vec<[f32; CONTEXT_BUCKETS]>,
+}
+
+impl RateModel {
+    /// The rate model that fitted context models stand for: their weights, and for a bucket
+    /// whose law falls off by the ratio `r` per unit the scale `-1 / ln r`.
+    pub fn of_context(models: &[ContextModel]) -> Self {
+        RateModel {
+            weights: models.iter().map(|m| m.weights).collect(),
+            scales: models
+                .iter()
+                .map(|m| m.buckets.map(|b| (-1.0 / f64::from(b.ratio).ln()) as f32))
+                .collect(),
+        }
+    }
+}
+
+/// The causal neighbours of every code of `y` `(B, h, w)`: left, up, up-left, up-right (0
+/// outside the grid), each shaped like `y`.
+fn neighbours(y: &Tensor) -> [Tensor; CONTEXT_NEIGHBOURS] {
+    let (h, w) = (y.size()[1], y.size()[2]);
+    let p = y.constant_pad_nd([1, 1, 1, 0]);
+    let at = |dy: i64, dx: i64| p.narrow(1, dy, h).narrow(2, dx, w);
+    [at(1, 0), at(0, 1), at(0, 0), at(0, 2)]
+}
+
+/// Each code's activity bucket `min(7, bit length of 2|n_0| + 2|n_1| + |n_2| + |n_3|)` from
+/// its rounded neighbours `n`, as `i64` indices shaped like them (format-spec §12.7).
+fn buckets(n: &[Tensor; CONTEXT_NEIGHBOURS]) -> Tensor {
+    tch::no_grad(|| {
+        let a = |t: &Tensor| t.round().abs();
+        let activity = a(&n[0]) * 2.0 + a(&n[1]) * 2.0 + a(&n[2]) + a(&n[3]);
+        let length = activity.clamp_min(1.0).log2().floor() + 1.0;
+        length
+            .where_self(&activity.gt(0.5), &activity.zeros_like())
+            .clamp_max((CONTEXT_BUCKETS - 1) as f64)
+            .to_kind(Kind::Int64)
+    })
 }
 
 /// What a batch of images of one size shares: the interpolation matrices of each level and
@@ -187,7 +241,16 @@ impl GridNet {
             .collect();
         let mut log_gains = var("log_gains", &[l], nn::Init::Const(0.0));
         tch::no_grad(|| log_gains.copy_(&Tensor::from_slice(&gains).to(device)));
-        let log_scales = var("log_scales", &[l], nn::Init::Const(2f64.ln()));
+        let context = var(
+            "context",
+            &[l, CONTEXT_NEIGHBOURS as i64],
+            nn::Init::Const(0.0),
+        );
+        let log_scales = var(
+            "log_scales",
+            &[l, CONTEXT_BUCKETS as i64],
+            nn::Init::Const(2f64.ln()),
+        );
         Ok(GridNet {
             vs,
             shape,
@@ -198,12 +261,13 @@ impl GridNet {
             linear,
             log_steps,
             log_gains,
+            context,
             log_scales,
         })
     }
 
-    /// A decoder holding exactly `w` (frozen), with rate scales `scales` (code units).
-    pub fn from_weights(w: &GridWeights, scales: &[f32], device: Device) -> Result<Self> {
+    /// A decoder holding exactly `w` (frozen), with the rate model `rate`.
+    pub fn from_weights(w: &GridWeights, rate: &RateModel, device: Device) -> Result<Self> {
         let t = |v: &[f32], dims: &[i64]| Tensor::from_slice(v).view(dims).to(device);
         let s = w.shape;
         let (h, c, l) = (s.hidden as i64, s.channels as i64, s.planes() as i64);
@@ -223,7 +287,8 @@ impl GridNet {
             linear: t(&w.linear, &[c, l]),
             log_steps: t(&ln(&w.steps), &[s.steps as i64, l]),
             log_gains: t(&ln(&w.gains), &[l]),
-            log_scales: t(&ln(scales), &[l]),
+            context: t(&rate.weights.concat(), &[l, CONTEXT_NEIGHBOURS as i64]),
+            log_scales: t(&ln(&rate.scales.concat()), &[l, CONTEXT_BUCKETS as i64]),
         })
     }
 
@@ -258,11 +323,25 @@ impl GridNet {
         })
     }
 
-    /// The rate model's Laplace scale of each level, in code units.
-    pub fn scales(&self) -> Result<Vec<f32>> {
-        Ok(Vec::<f32>::try_from(
-            self.log_scales.exp().detach().to(Device::Cpu),
-        )?)
+    /// The rate model (what encoding more images needs besides the stored decoder).
+    pub fn rate_model(&self) -> Result<RateModel> {
+        let rows = |t: Tensor| -> Result<Vec<f32>> {
+            Ok(Vec::<f32>::try_from(
+                t.detach().to(Device::Cpu).flatten(0, -1),
+            )?)
+        };
+        let weights = rows(self.context.shallow_clone())?;
+        let scales = rows(self.log_scales.exp())?;
+        Ok(RateModel {
+            weights: weights
+                .chunks_exact(CONTEXT_NEIGHBOURS)
+                .map(|c| c.try_into().expect("4 values"))
+                .collect(),
+            scales: scales
+                .chunks_exact(CONTEXT_BUCKETS)
+                .map(|c| c.try_into().expect("8 values"))
+                .collect(),
+        })
     }
 
     /// The architecture.
@@ -402,17 +481,31 @@ impl GridNet {
             .collect()
     }
 
-    /// Bits of (noisy or integer) codes `y` under the per-level Laplace model, per image `(B,)`.
+    /// Bits of (noisy or integer) codes `y` under the context model, per image `(B,)`: each
+    /// code's Laplace has the mean `Σ w_i n_i` of its neighbours (the coder rounds it) and its
+    /// activity bucket's scale, integrated over the code's unit bin.
     pub fn bits(&self, codes: &[Tensor]) -> Tensor {
         let scales = self.log_scales.exp();
         let mut total: Option<Tensor> = None;
         for (l, y) in codes.iter().enumerate() {
-            let b = scales.get(l as i64);
+            let n = neighbours(y);
+            let w = self.context.get(l as i64);
+            let mean = n
+                .iter()
+                .enumerate()
+                .map(|(i, t)| t * w.get(i as i64))
+                .reduce(|a, b| a + b)
+                .expect("four neighbours");
+            let b = scales
+                .get(l as i64)
+                .index_select(0, &buckets(&n).flatten(0, -1))
+                .view_as(y);
             let cdf = |v: Tensor| -> Tensor {
                 let e = (-(v.abs()) / &b).exp();
                 (v.sign() * (1.0 - e) + 1.0) * 0.5
             };
-            let p = (cdf(y + 0.5) - cdf(y - 0.5)).clamp_min(1.0 / 65536.0);
+            let r = y - mean;
+            let p = (cdf(&r + 0.5) - cdf(&r - 0.5)).clamp_min(1.0 / 65536.0);
             let bits = -(p.log2())
                 .flatten(1, -1)
                 .sum_dim_intlist(1, false, Kind::Float);

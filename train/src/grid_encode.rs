@@ -14,11 +14,11 @@ use crate::data::size_groups;
 use crate::encode::check_new_names;
 use crate::error::{Error, Result};
 use crate::gon::{check_optimiser, TrainReport};
-use crate::grid::{GridNet, SizeContext};
+use crate::grid::{GridNet, RateModel, SizeContext};
 use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
-use gonpack::format::entropy::LevelModel;
+use gonpack::format::context::fit_context_models;
 use gonpack::format::grid::{GridShape, GridWeights};
-use gonpack::format::grid_pack::{fit_models, GridPack};
+use gonpack::format::grid_pack::{fit_models, grid_runs, GridPack};
 use gonpack::format::model::Output;
 use gonpack::format::ImageEntry;
 use gonpack::pixels::SourceImage;
@@ -456,9 +456,8 @@ pub struct GridReport {
     pub train: TrainReport,
     /// Seconds spent deriving and refining codes.
     pub encode_seconds: f64,
-    /// The rate model's Laplace scale of each plane (what encoding more images needs besides
-    /// the stored decoder).
-    pub scales: Vec<f32>,
+    /// The rate model (what encoding more images needs besides the stored decoder).
+    pub rate: RateModel,
 }
 
 /// Trains a grid decoder on `images` and returns the pack holding them all.
@@ -477,27 +476,27 @@ pub fn encode_grid_pack(
         weights = weights.rounded_to_f16();
     }
     let start = Instant::now();
-    let scales = net.scales()?;
-    let pack = pack_with_decoder(&weights, &scales, images, &cfg)?;
+    let rate = net.rate_model()?;
+    let pack = pack_with_decoder(&weights, &rate, images, &cfg)?;
     Ok((
         pack,
         GridReport {
             train,
             encode_seconds: start.elapsed().as_secs_f64(),
-            scales,
+            rate,
         },
     ))
 }
 
-/// A pack of `images` with the stored decoder `weights` (frozen) and rate scales `scales`.
+/// A pack of `images` with the stored decoder `weights` (frozen), refined under `rate`.
 pub fn pack_with_decoder(
     weights: &GridWeights,
-    scales: &[f32],
+    rate: &RateModel,
     images: &[SourceImage],
     cfg: &GridConfig,
 ) -> Result<GridPack> {
     check_new_names(&[], images, false)?;
-    let net = GridNet::from_weights(weights, scales, cfg.device)?;
+    let net = GridNet::from_weights(weights, rate, cfg.device)?;
     let bar = progress::bar(images.len() as u64, "encoding", cfg.quiet);
     let per_image = encode_grids(&net, images, cfg, &bar)?;
     bar.finish_and_clear();
@@ -520,19 +519,17 @@ pub fn pack_with_decoder(
     })
 }
 
-/// The rate model's Laplace scales (code units) that a pack's fitted models stand for: a
-/// plane whose codes fall off by the ratio `r` per unit has the scale `-1 / ln r`. Encoding
-/// against a stored decoder refines codes with these, so each image's codes depend only on
-/// the image and the base pack.
-pub fn scales_of(models: &[LevelModel]) -> Vec<f32> {
-    models
-        .iter()
-        .map(|m| (-1.0 / f64::from(m.ratio).ln()) as f32)
-        .collect()
+/// The rate model that `pack`'s codes stand for: the context models the writer fits to them
+/// ([`RateModel::of_context`]). Encoding against a stored decoder refines codes under it, so
+/// each image's codes depend only on the image and the base pack.
+pub fn rate_of(pack: &GridPack) -> RateModel {
+    let shape = pack.shape();
+    let runs = grid_runs(shape, &pack.index);
+    RateModel::of_context(&fit_context_models(shape.planes(), &runs, &pack.codes))
 }
 
 /// A pack of `images` encoded against the decoder of `base` (frozen), refined under the rate
-/// model of `base`'s codes ([`scales_of`]); nothing depends on the other images, so packs
+/// model of `base`'s codes ([`rate_of`]); nothing depends on the other images, so packs
 /// encoded this way from parts of one folder merge into the pack of the whole folder.
 pub fn encode_with_grid_decoder(
     base: &GridPack,
@@ -554,7 +551,7 @@ pub fn encode_with_grid_decoder(
         weight_format: base.weight_format,
         ..cfg.clone()
     };
-    pack_with_decoder(&base.decoder, &scales_of(&base.models), images, &cfg)
+    pack_with_decoder(&base.decoder, &rate_of(base), images, &cfg)
 }
 
 /// Encodes `images` against `pack`'s decoder ([`encode_with_grid_decoder`]) and adds them

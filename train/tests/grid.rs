@@ -4,13 +4,16 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use gonpack::format::grid_pack::code_starts;
+use gonpack::format::context::{self, fit_context_models};
 use gonpack::format::grid_pack::GridPack;
+use gonpack::format::grid_pack::{code_starts, grid_runs};
 use gonpack::pixels::SourceImage;
 use gonpack::render::metrics::pack_psnr;
 use gonpack::render::{to_u8, PackImages};
 use gonpack_train::grid::{GridNet, SizeContext};
-use gonpack_train::grid_encode::{encode_grid_pack, pack_with_decoder, train_grids, GridConfig};
+use gonpack_train::grid_encode::{
+    encode_grid_pack, pack_with_decoder, rate_of, train_grids, GridConfig,
+};
 use indicatif::ProgressBar;
 use tch::{Device, Tensor};
 
@@ -58,8 +61,7 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
     );
     // The trainer's forward pass on the stored (dequantised) grids, against the renderer.
     let shape = *pack.shape();
-    let net =
-        GridNet::from_weights(&pack.decoder, &vec![1.0; shape.planes()], Device::Cpu).unwrap();
+    let net = GridNet::from_weights(&pack.decoder, &rate_of(&pack), Device::Cpu).unwrap();
     let starts = code_starts(&shape, &pack.index);
     let render = pack.prepare();
     let c = shape.channels;
@@ -83,25 +85,54 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
     }
 }
 
+/// Image `i`'s integer codes in `pack`, one `(1, h_l, w_l)` float tensor per plane.
+fn stored_codes(pack: &GridPack, i: usize) -> Vec<Tensor> {
+    let (shape, e) = (pack.shape(), &pack.index[i]);
+    let mut rest = &pack.codes[code_starts(shape, &pack.index)[i]..];
+    (0..shape.planes())
+        .map(|l| {
+            let (w, h) = shape.plane_size(l, e.width, e.height);
+            let (head, tail) = rest.split_at((w * h) as usize);
+            rest = tail;
+            Tensor::from_slice(head)
+                .to_kind(tch::Kind::Float)
+                .view([1, i64::from(h), i64::from(w)])
+        })
+        .collect()
+}
+
+#[test]
+fn the_training_rate_is_what_the_context_coder_writes() {
+    // The committed grid pack: its codes' bits under the rate model fitted to them, as the
+    // trainer computes them, against the bytes of the context-coded stream.
+    let path = common::repo().join("tests/data/grid12.gonpack");
+    let pack = gonpack::Reader::open(&path, gonpack::Limits::default())
+        .unwrap()
+        .into_grid_pack()
+        .unwrap();
+    let net = GridNet::from_weights(&pack.decoder, &rate_of(&pack), Device::Cpu).unwrap();
+    let estimate: f64 = (0..pack.len())
+        .map(|i| net.bits(&stored_codes(&pack, i)).double_value(&[0]))
+        .sum();
+    let runs = grid_runs(pack.shape(), &pack.index);
+    let models = fit_context_models(pack.shape().planes(), &runs, &pack.codes);
+    let written = 8.0 * context::encode(&models, &runs, &pack.codes).unwrap().len() as f64;
+    let ratio = estimate / written;
+    eprintln!("rate model {estimate:.0} bits, context stream {written:.0} bits ({ratio:.4})");
+    // Measured 1.017 (the coder rounds the mean and normalises the law slightly otherwise);
+    // a per-plane law without the neighbours would be about 25% above the stream.
+    assert!(
+        (0.95..1.05).contains(&ratio),
+        "rate model {estimate:.0} bits, stream {written:.0}"
+    );
+}
+
 /// Error + λ·rate of `pack`'s codes under `net` (the objective encoding minimises).
 fn objective(net: &GridNet, pack: &GridPack, images: &[SourceImage], lambda: f64) -> f64 {
     let shape = *pack.shape();
     let mut total = 0.0;
     for (i, img) in images.iter().enumerate() {
-        let codes = &pack.codes[code_starts(&shape, &pack.index)[i]..];
-        let mut rest = codes;
-        let levels: Vec<Tensor> = (0..shape.planes())
-            .map(|l| {
-                let (w, h) = shape.plane_size(l, img.width, img.height);
-                let (head, tail) = rest.split_at((w * h) as usize);
-                rest = tail;
-                Tensor::from_slice(head).to_kind(tch::Kind::Float).view([
-                    1,
-                    i64::from(h),
-                    i64::from(w),
-                ])
-            })
-            .collect();
+        let levels = stored_codes(pack, i);
         let ctx = SizeContext::new(&shape, img.width, img.height, Device::Cpu);
         let targets = Tensor::from_slice(&img.targets(shape.channels as u8)).view([
             1,
@@ -124,11 +155,11 @@ fn refinement_lowers_the_encoding_objective() {
     cfg.shape.channels = 3;
     let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
     let weights = net.to_weights().unwrap().rounded_to_f16();
-    let scales = net.scales().unwrap();
-    let frozen = GridNet::from_weights(&weights, &scales, Device::Cpu).unwrap();
+    let rate = net.rate_model().unwrap();
+    let frozen = GridNet::from_weights(&weights, &rate, Device::Cpu).unwrap();
     let plain = pack_with_decoder(
         &weights,
-        &scales,
+        &rate,
         &images,
         &GridConfig {
             refine: 0,
@@ -138,7 +169,7 @@ fn refinement_lowers_the_encoding_objective() {
     .unwrap();
     let refined = pack_with_decoder(
         &weights,
-        &scales,
+        &rate,
         &images,
         &GridConfig {
             refine: 40,
@@ -180,8 +211,7 @@ fn supersampled_training_makes_the_2x_render_average_to_the_image() {
     let (pack, _) = encode_grid_pack(&images, &cfg).unwrap();
     let shape = *pack.shape();
     let c = shape.channels;
-    let net =
-        GridNet::from_weights(&pack.decoder, &vec![1.0; shape.planes()], Device::Cpu).unwrap();
+    let net = GridNet::from_weights(&pack.decoder, &rate_of(&pack), Device::Cpu).unwrap();
     let starts = code_starts(&shape, &pack.index);
     let render = pack.prepare();
     let mut psnr = 0.0;
