@@ -157,8 +157,7 @@ pub fn write_context_models(models: &[ContextModel]) -> Vec<u8> {
             raw.extend_from_slice(&w.to_le_bytes());
         }
         for b in &m.buckets {
-            raw.extend_from_slice(&b.ratio.to_le_bytes());
-            raw.extend_from_slice(&b.max_code.to_le_bytes());
+            raw.extend_from_slice(&b.to_le_bytes());
         }
     }
     raw
@@ -173,11 +172,7 @@ pub fn read_context_models(raw: &[u8]) -> Result<Vec<ContextModel>> {
             let m = ContextModel {
                 weights: std::array::from_fn(|i| LE::read_f32(&w[4 * i..])),
                 buckets: std::array::from_fn(|i| {
-                    let e = &b[i * LEVEL_MODEL_LEN..];
-                    LevelModel {
-                        ratio: LE::read_f32(e),
-                        max_code: LE::read_u16(&e[4..]),
-                    }
+                    LevelModel::from_le_bytes(&b[i * LEVEL_MODEL_LEN..])
                 }),
             };
             m.validate(p).map(|_| m)
@@ -288,12 +283,27 @@ mod tests {
         (runs, codes)
     }
 
-    #[test]
-    fn round_trip_and_gain_over_the_factorised_law() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
+    /// Grids from seed `seed`, their fitted models and stream (and the generator, to go on).
+    #[allow(clippy::type_complexity)]
+    fn coded(
+        seed: u64,
+    ) -> (
+        ChaCha8Rng,
+        Vec<GridRun>,
+        Vec<i16>,
+        Vec<ContextModel>,
+        Vec<u8>,
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (runs, codes) = grids(&mut rng);
         let models = fit_context_models(3, &runs, &codes);
         let bytes = encode(&models, &runs, &codes).unwrap();
+        (rng, runs, codes, models, bytes)
+    }
+
+    #[test]
+    fn round_trip_and_gain_over_the_factorised_law() {
+        let (_, runs, codes, models, bytes) = coded(7);
         assert_eq!(decode(&models, &runs, &bytes).unwrap(), codes);
         let parsed = read_context_models(&write_context_models(&models)).unwrap();
         assert_eq!(parsed, models);
@@ -323,10 +333,7 @@ mod tests {
 
     #[test]
     fn hostile_streams_and_models_are_rejected_without_panic() {
-        let mut rng = ChaCha8Rng::seed_from_u64(8);
-        let (runs, codes) = grids(&mut rng);
-        let models = fit_context_models(3, &runs, &codes);
-        let bytes = encode(&models, &runs, &codes).unwrap();
+        let (mut rng, runs, codes, models, bytes) = coded(8);
         for cut in [0, 4, bytes.len() - 4] {
             assert!(decode(&models, &runs, &bytes[..cut]).is_err());
         }

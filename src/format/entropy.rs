@@ -16,7 +16,7 @@ use constriction::stream::queue::{RangeDecoder, RangeEncoder};
 use constriction::stream::{Decode, Encode};
 use constriction::{CoderError, Queue};
 
-use crate::consts::{ENTROPY_PRECISION, MAX_GRID_CODE, MAX_RATIO, MIN_RATIO};
+use crate::consts::{ENTROPY_PRECISION, LEVEL_MODEL_LEN, MAX_GRID_CODE, MAX_RATIO, MIN_RATIO};
 use crate::error::{Error, Result};
 
 /// The probability model of one latent level: P(k) ∝ ratio^|k| for integer k in
@@ -47,6 +47,23 @@ impl LevelModel {
             )));
         }
         Ok(())
+    }
+
+    /// The model's `LEVEL_MODEL_LEN` bytes in a `QUAN` section: ratio (f32), then largest code
+    /// (u16), little-endian.
+    pub fn to_le_bytes(&self) -> [u8; LEVEL_MODEL_LEN] {
+        let mut b = [0u8; LEVEL_MODEL_LEN];
+        b[..4].copy_from_slice(&self.ratio.to_le_bytes());
+        b[4..].copy_from_slice(&self.max_code.to_le_bytes());
+        b
+    }
+
+    /// The model stored in the first `LEVEL_MODEL_LEN` bytes of `b` (not validated).
+    pub fn from_le_bytes(b: &[u8]) -> LevelModel {
+        LevelModel {
+            ratio: f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            max_code: u16::from_le_bytes([b[4], b[5]]),
+        }
     }
 
     /// Ideal code length in bits of code `k` under the quantised integer table the coder uses

@@ -1,5 +1,4 @@
 //! A pack of latent grids (format version 5) in memory, and its sections (format-spec §11).
-use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
@@ -79,8 +78,7 @@ pub fn fit_models(shape: &GridShape, index: &[ImageEntry], codes: &[i16]) -> Vec
 pub fn write_models(models: &[LevelModel]) -> Vec<u8> {
     let mut raw = Vec::with_capacity(models.len() * LEVEL_MODEL_LEN);
     for m in models {
-        raw.extend_from_slice(&m.ratio.to_le_bytes());
-        raw.extend_from_slice(&m.max_code.to_le_bytes());
+        raw.extend_from_slice(&m.to_le_bytes());
     }
     raw
 }
@@ -90,10 +88,7 @@ pub fn read_models(raw: &[u8]) -> Result<Vec<LevelModel>> {
     raw.chunks_exact(LEVEL_MODEL_LEN)
         .enumerate()
         .map(|(l, c)| {
-            let m = LevelModel {
-                ratio: LE::read_f32(&c[0..4]),
-                max_code: LE::read_u16(&c[4..6]),
-            };
+            let m = LevelModel::from_le_bytes(c);
             m.validate(l).map(|_| m)
         })
         .collect()
