@@ -5,7 +5,9 @@
 //!
 //! An image's grids are `K` gradient steps from the zero grids on its own reconstruction
 //! error `D_i` (sum over pixels of the mean over channels of the squared error), level `l`
-//! moving by `-alpha_{k,l} s_l grad_l D_i` (`s_l` the plane's values per pixel); training back-propagates through those steps. Codes are
+//! moving by `-alpha_{k,l} p_l s_l grad_l D_i` (`s_l` the plane's values per pixel, `p_l` the
+//! preconditioner, the inverse squared norm of the plane's input weights); training
+//! back-propagates through those steps. Codes are
 //! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
 //! by the context model the packs are coded with (format-spec §12.7): each code's Laplace has
 //! the mean its causal neighbours predict and the scale of their activity bucket, integrated
@@ -17,6 +19,10 @@ use gonpack::consts::{CONTEXT_BUCKETS, CONTEXT_NEIGHBOURS};
 use gonpack::format::context::ContextModel;
 use gonpack::format::grid::{coordinate, fourier, taps, Dense, GridShape, GridWeights};
 use gonpack::format::model::Output;
+
+/// Smallest squared input-weight norm the preconditioner divides by, relative to its value at
+/// initialisation (so it multiplies a step by at most its inverse).
+const PRECONDITIONER_FLOOR: f64 = 1e-3;
 
 /// A grid decoder with its rate model.
 pub struct GridNet {
@@ -272,7 +278,7 @@ impl GridNet {
         let s = w.shape;
         let (h, c, l) = (s.hidden as i64, s.channels as i64, s.planes() as i64);
         let ln = |v: &[f32]| v.iter().map(|x| x.ln()).collect::<Vec<f32>>();
-        Ok(GridNet {
+        let mut net = GridNet {
             vs: nn::VarStore::new(device),
             shape: s,
             weight: w
@@ -289,7 +295,33 @@ impl GridNet {
             log_gains: t(&ln(&w.gains), &[l]),
             context: t(&rate.weights.concat(), &[l, CONTEXT_NEIGHBOURS as i64]),
             log_scales: t(&ln(&rate.scales.concat()), &[l, CONTEXT_BUCKETS as i64]),
-        })
+        };
+        // The stored steps are the effective ones: take the preconditioner back out.
+        net.log_steps = &net.log_steps - net.preconditioner().log();
+        Ok(net)
+    }
+
+    /// Per plane, the inverse of its input weights' squared norm (first layer and linear
+    /// branch), relative to its value at initialisation: a plane's gradient scales with those
+    /// weights, so dividing by their squared norm makes the change a step brings to the
+    /// network's input independent of them. Without it a plane the network starts to ignore
+    /// gets smaller gradients, smaller values and more relative rounding noise, so is ignored
+    /// more (the full-resolution level died that way).
+    fn preconditioner(&self) -> Tensor {
+        let l = self.shape.planes() as i64;
+        let init = self.shape.hidden as f64 / self.shape.inputs() as f64;
+        let norm = self.weight[0]
+            .narrow(1, 0, l)
+            .square()
+            .sum_dim_intlist(0, false, Kind::Float)
+            + self.linear.square().sum_dim_intlist(0, false, Kind::Float);
+        (norm + init * PRECONDITIONER_FLOOR).reciprocal() * init
+    }
+
+    /// Step sizes `(K, L)` of the gradient-origin steps: the learned sizes times the
+    /// preconditioner.
+    fn steps(&self) -> Tensor {
+        self.log_steps.exp() * self.preconditioner().unsqueeze(0)
     }
 
     /// The weights as the format stores them.
@@ -318,7 +350,7 @@ impl GridNet {
                 bias: v(&self.out_bias)?,
             },
             linear: v(&self.linear)?,
-            steps: v(&self.log_steps.exp())?,
+            steps: v(&self.steps())?,
             gains: v(&self.log_gains.exp())?,
         })
     }
@@ -430,7 +462,7 @@ impl GridNet {
     /// training, otherwise the result is detached.
     pub fn derive(&self, ctx: &SizeContext, targets: &Tensor, train: bool) -> Vec<Tensor> {
         let b = targets.size()[0];
-        let steps = self.log_steps.exp();
+        let steps = self.steps();
         let mut z: Vec<Tensor> = ctx
             .zero_grids(&self.shape, b, targets.device())
             .into_iter()

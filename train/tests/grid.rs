@@ -85,6 +85,39 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
     }
 }
 
+/// The pack stores the effective gradient-origin step sizes (the learned sizes times the
+/// preconditioner of the trained weights): a decoder read back from them derives the grids
+/// the trained one derives.
+#[test]
+fn a_stored_decoder_derives_the_grids_its_trainer_derives() {
+    let images = images();
+    let (net, _) = train_grids(&images, &config(60), &ProgressBar::hidden()).unwrap();
+    let weights = net.to_weights().unwrap();
+    let stored = GridNet::from_weights(&weights, &net.rate_model().unwrap(), Device::Cpu).unwrap();
+    let shape = *net.shape();
+    for img in [&images[0], &images[15]] {
+        let ctx = SizeContext::new(&shape, img.width, img.height, Device::Cpu);
+        let targets = Tensor::from_slice(&img.targets(shape.channels as u8)).view([
+            1,
+            i64::from(img.width * img.height),
+            shape.channels as i64,
+        ]);
+        let (a, b) = (
+            net.derive(&ctx, &targets, false),
+            stored.derive(&ctx, &targets, false),
+        );
+        for (l, (a, b)) in a.iter().zip(&b).enumerate() {
+            let scale = a.abs().max().double_value(&[]).max(1e-6);
+            let diff = (a - b).abs().max().double_value(&[]);
+            assert!(
+                diff <= 1e-4 * scale,
+                "{} plane {l}: grids differ by {diff} (largest value {scale})",
+                img.name
+            );
+        }
+    }
+}
+
 /// Image `i`'s integer codes in `pack`, one `(1, h_l, w_l)` float tensor per plane.
 fn stored_codes(pack: &GridPack, i: usize) -> Vec<Tensor> {
     let (shape, e) = (pack.shape(), &pack.index[i]);
