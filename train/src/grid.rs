@@ -5,8 +5,8 @@
 //!
 //! An image's grids are `K` gradient steps from the zero grids on its own reconstruction
 //! error `D_i` (sum over pixels of the mean over channels of the squared error), level `l`
-//! moving by `-alpha_{k,l} p_l s_l grad_l D_i` (`s_l` the plane's values per pixel, `p_l` the
-//! preconditioner, the inverse squared norm of the plane's input weights); training
+//! moving by `-alpha_{k,l} p_l s_l grad_l D_i` (`s_l` the plane's values per pixel, `p_l` 1 or
+//! the preconditioner, the inverse squared norm of the plane's input weights); training
 //! back-propagates through those steps. Codes are
 //! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
 //! by the context model the packs are coded with (format-spec §12.7): each code's Laplace has
@@ -40,6 +40,8 @@ pub struct GridNet {
     context: Tensor,
     /// Log Laplace scale of each plane's activity buckets `(G, 8)`.
     log_scales: Tensor,
+    /// Whether the steps are preconditioned ([`GridNet::new`]).
+    precondition: bool,
 }
 
 /// The rate model of the codes: per plane, the context model's prediction weights and each
@@ -196,12 +198,19 @@ impl GridNet {
     /// A freshly initialised decoder: sine layers of unit frequency, output bias
     /// `out_bias_init`, step sizes `step_init · 4^l` for level `l` (a value of level `l`
     /// reaches about `4^l` pixels; global latents as the coarsest level), gains `2^l` (coarse
-    /// levels touch more pixels and get finer bins), rate scales of 2 codes.
+    /// levels touch more pixels and get finer bins), rate scales of 2 codes. With
+    /// `precondition`, each plane's steps are also divided by the squared norm of its input
+    /// weights (first layer and linear branch), relative to that norm at initialisation: a
+    /// plane's gradient scales with those weights, so the change a step brings to the
+    /// network's input no longer depends on them. Without it a plane the network starts to
+    /// ignore gets smaller gradients, smaller values and more relative rounding noise, so is
+    /// ignored more: the full-resolution level dies that way and quality saturates.
     pub fn new(
         shape: GridShape,
         device: Device,
         out_bias_init: f64,
         step_init: f64,
+        precondition: bool,
     ) -> Result<Self> {
         let uni = |b: f64| nn::Init::Uniform { lo: -b, up: b };
         let fan_in = |l: usize| shape.layer_input(l) as f64;
@@ -269,6 +278,7 @@ impl GridNet {
             log_gains,
             context,
             log_scales,
+            precondition,
         })
     }
 
@@ -278,7 +288,7 @@ impl GridNet {
         let s = w.shape;
         let (h, c, l) = (s.hidden as i64, s.channels as i64, s.planes() as i64);
         let ln = |v: &[f32]| v.iter().map(|x| x.ln()).collect::<Vec<f32>>();
-        let mut net = GridNet {
+        Ok(GridNet {
             vs: nn::VarStore::new(device),
             shape: s,
             weight: w
@@ -295,18 +305,13 @@ impl GridNet {
             log_gains: t(&ln(&w.gains), &[l]),
             context: t(&rate.weights.concat(), &[l, CONTEXT_NEIGHBOURS as i64]),
             log_scales: t(&ln(&rate.scales.concat()), &[l, CONTEXT_BUCKETS as i64]),
-        };
-        // The stored steps are the effective ones: take the preconditioner back out.
-        net.log_steps = &net.log_steps - net.preconditioner().log();
-        Ok(net)
+            // The stored steps are the effective ones: frozen, nothing to precondition.
+            precondition: false,
+        })
     }
 
-    /// Per plane, the inverse of its input weights' squared norm (first layer and linear
-    /// branch), relative to its value at initialisation: a plane's gradient scales with those
-    /// weights, so dividing by their squared norm makes the change a step brings to the
-    /// network's input independent of them. Without it a plane the network starts to ignore
-    /// gets smaller gradients, smaller values and more relative rounding noise, so is ignored
-    /// more (the full-resolution level died that way).
+    /// Per plane, the inverse of its input weights' squared norm relative to its value at
+    /// initialisation ([`GridNet::new`]).
     fn preconditioner(&self) -> Tensor {
         let l = self.shape.planes() as i64;
         let init = self.shape.hidden as f64 / self.shape.inputs() as f64;
@@ -318,10 +323,15 @@ impl GridNet {
         (norm + init * PRECONDITIONER_FLOOR).reciprocal() * init
     }
 
-    /// Step sizes `(K, L)` of the gradient-origin steps: the learned sizes times the
-    /// preconditioner.
+    /// Step sizes `(K, L)` of the gradient-origin steps: the learned sizes, times the
+    /// preconditioner if the decoder has one.
     fn steps(&self) -> Tensor {
-        self.log_steps.exp() * self.preconditioner().unsqueeze(0)
+        let steps = self.log_steps.exp();
+        if self.precondition {
+            steps * self.preconditioner().unsqueeze(0)
+        } else {
+            steps
+        }
     }
 
     /// The weights as the format stores them.

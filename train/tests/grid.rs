@@ -91,7 +91,11 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
 #[test]
 fn a_stored_decoder_derives_the_grids_its_trainer_derives() {
     let images = images();
-    let (net, _) = train_grids(&images, &config(60), &ProgressBar::hidden()).unwrap();
+    let cfg = GridConfig {
+        precondition: true,
+        ..config(60)
+    };
+    let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
     let weights = net.to_weights().unwrap();
     let stored = GridNet::from_weights(&weights, &net.rate_model().unwrap(), Device::Cpu).unwrap();
     let shape = *net.shape();
