@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "| {l} | {} | {:.1}% | {mean_abs:.2} | {:.3} |",
                 codes.len(),
                 100.0 * nonzero,
-                bits.max(0.0) / pixels
+                bits.abs() / pixels
             );
         }
     }
