@@ -7,9 +7,7 @@ use std::time::Instant;
 use gonpack::format::model::Output;
 use gonpack::pixels::SourceImage;
 use gonpack::render::metrics::pack_render;
-use gonpack_train::grid_encode::{
-    encode_grid_pack, pack_with_decoder, quality_lambda, quality_preconditions, GridConfig,
-};
+use gonpack_train::grid_encode::{encode_grid_pack, pack_with_decoder, quality_lambda, GridConfig};
 
 use crate::gonpack_codec::pack_record;
 use crate::picture::{mean_alpha, mean_psnr};
@@ -35,7 +33,6 @@ impl Codec for GridCodec<'_> {
         for &q in &self.qualities {
             let cfg = GridConfig {
                 lambda: quality_lambda(q),
-                precondition: quality_preconditions(q),
                 quiet: true,
                 ..self.cfg.clone()
             };

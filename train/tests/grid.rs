@@ -12,7 +12,8 @@ use gonpack::render::metrics::pack_psnr;
 use gonpack::render::{to_u8, PackImages};
 use gonpack_train::grid::{GridNet, SizeContext};
 use gonpack_train::grid_encode::{
-    encode_grid_pack, pack_with_decoder, rate_of, train_grids, GridConfig,
+    default_precondition, encode_grid_pack, pack_with_decoder, quality_lambda, rate_of,
+    train_grids, GridConfig, PRECONDITION_QUALITY,
 };
 use indicatif::ProgressBar;
 use tch::{Device, Tensor};
@@ -92,7 +93,7 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
 fn a_stored_decoder_derives_the_grids_its_trainer_derives() {
     let images = images();
     let cfg = GridConfig {
-        precondition: true,
+        precondition: Some(true),
         ..config(60)
     };
     let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
@@ -289,4 +290,25 @@ fn supersampled_training_makes_the_2x_render_average_to_the_image() {
         mean > flat + 6.0,
         "2x2 means of the 2x renders: {mean:.2} dB, flat {flat:.2} dB"
     );
+}
+
+/// Grey sets precondition their training at every quality, colour sets from quality 4.
+#[test]
+fn grey_sets_precondition_at_every_quality_colour_sets_from_4() {
+    for q in [1.0, 2.0, 3.5, 3.9, 4.0, 8.0] {
+        let lambda = quality_lambda(q);
+        assert!(default_precondition(lambda, 1), "grey, quality {q}");
+        assert!(default_precondition(lambda, 2), "grey + alpha, quality {q}");
+        let colour = q >= PRECONDITION_QUALITY;
+        assert_eq!(
+            default_precondition(lambda, 3),
+            colour,
+            "colour, quality {q}"
+        );
+        assert_eq!(
+            default_precondition(lambda, 4),
+            colour,
+            "colour + alpha, quality {q}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, Reader, SizeBreakdown};
 use gonpack_train::grid_encode::{
     default_grid_steps, encode_grid_pack, encode_with_grid_decoder, parse_quality, quality_lambda,
-    quality_preconditions, GridConfig, DEFAULT_QUALITY,
+    GridConfig, DEFAULT_QUALITY,
 };
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
@@ -64,7 +64,7 @@ pub struct EncodeArgs {
     lambda: Option<f64>,
     /// Grid model: precondition the gradient-origin steps of training (each plane's step
     /// divided by the squared norm of its input weights), which keeps the full-resolution
-    /// level alive [default: true from quality 4 up]
+    /// level alive [default: true for grey images, for colour images from quality 4 up]
     #[arg(long, value_name = "BOOL")]
     precondition: Option<bool>,
     /// Grid model: latent levels (level l has 1/2^l of the image's width and height).
@@ -353,7 +353,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
             },
         },
         lambda: a.lambda.unwrap_or(quality_lambda(a.quality)),
-        precondition: a.precondition.unwrap_or(quality_preconditions(a.quality)),
+        precondition: a.precondition,
         steps: a.steps.unwrap_or(G.steps),
         batch: a.batch.unwrap_or(G.batch),
         lr: a.lr.unwrap_or(G.lr),
