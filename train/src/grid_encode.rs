@@ -21,7 +21,7 @@ use gonpack::format::grid::{GridShape, GridWeights};
 use gonpack::format::grid_pack::{fit_models, grid_runs, GridPack};
 use gonpack::format::model::Output;
 use gonpack::format::ImageEntry;
-use gonpack::pixels::SourceImage;
+use gonpack::pixels::{colour_channels, SourceImage};
 use gonpack::progress;
 use gonpack::render::metrics::psnr_from_mse;
 
@@ -46,13 +46,13 @@ pub const PRECONDITION_QUALITY: f64 = 4.0;
 /// Whether training with rate weight `lambda` for a decoder of `channels` output channels
 /// preconditions its steps when not told: always for grey images (with or without alpha),
 /// where the full-resolution level carries the picture (MNIST test, quality 2: 26.9 dB at
-/// 0.44 bpp preconditioned, where quality 3 without gave 28.6 dB at 0.83 bpp); for colour
+/// 0.43 bpp preconditioned, where quality 3 without gave 28.6 dB at 0.83 bpp); for colour
 /// images from [`PRECONDITION_QUALITY`] up, where the full-resolution level is worth its bits
 /// and without preconditioning dies and saturates quality (CIFAR: 27 dB at any rate). Below it,
 /// on mixed colour sets, preconditioning lets that one-channel level crowd out the coarse
 /// levels that carry colour (the demo corpus).
-pub fn default_precondition(lambda: f64, channels: usize) -> bool {
-    channels < 3 || lambda <= quality_lambda(PRECONDITION_QUALITY)
+pub fn default_precondition(lambda: f64, channels: u8) -> bool {
+    colour_channels(channels) == 1 || lambda <= quality_lambda(PRECONDITION_QUALITY)
 }
 
 /// Parses a `--quality`: a number from [`MIN_QUALITY`] to [`MAX_QUALITY`].
@@ -279,7 +279,7 @@ pub fn train_grids(
     let mean = mean_value(images, cfg.shape.channels as u8);
     let precondition = cfg
         .precondition
-        .unwrap_or_else(|| default_precondition(cfg.lambda, cfg.shape.channels));
+        .unwrap_or_else(|| default_precondition(cfg.lambda, cfg.shape.channels as u8));
     let net = GridNet::new(cfg.shape, cfg.device, mean, cfg.step_init, precondition)?;
     let mut opt = nn::Adam::default().build(&net.vs, cfg.lr)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
