@@ -1,6 +1,7 @@
 //! From images to a grid pack (format version 5): train the grid decoder with its rate model
 //! ([`train_grids`]), derive each image's grids from the origin and refine them against
-//! distortion + λ · rate with the decoder frozen ([`encode_grids`]), fit the entropy model and
+//! distortion + λ · rate with the decoder frozen ([`encode_grids`]), under the trained rate model
+//! and then again under the context models fitted to those codes, fit the entropy model and
 //! assemble the pack.
 use std::time::Instant;
 
@@ -479,7 +480,8 @@ pub struct GridReport {
     pub train: TrainReport,
     /// Seconds spent deriving and refining codes.
     pub encode_seconds: f64,
-    /// The rate model (what encoding more images needs besides the stored decoder).
+    /// The rate model of the pack's codes ([`rate_of`]): what encoding more images refines
+    /// under, besides the stored decoder.
     pub rate: RateModel,
 }
 
@@ -499,8 +501,11 @@ pub fn encode_grid_pack(
         weights = weights.rounded_to_f16();
     }
     let start = Instant::now();
-    let rate = net.rate_model()?;
-    let pack = pack_with_decoder(&weights, &rate, images, &cfg)?;
+    // The trained rate model only approximates the context models the writer fits, so the codes
+    // are refined under it, then again under the models fitted to them ([`rate_of`]).
+    let first = pack_with_decoder(&weights, &net.rate_model()?, images, &cfg)?;
+    let pack = pack_with_decoder(&weights, &rate_of(&first), images, &cfg)?;
+    let rate = rate_of(&pack);
     Ok((
         pack,
         GridReport {

@@ -60,6 +60,9 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
         "mean {mean:.2} dB after {} steps, flat {flat:.2} dB",
         report.train.steps
     );
+    // The reported rate model is the one fitted to the pack's codes, which `encode --decoder`
+    // refines new images under (the benchmarks encode their test images with it).
+    assert_eq!(report.rate, rate_of(&pack));
     // The trainer's forward pass on the stored (dequantised) grids, against the renderer.
     let shape = *pack.shape();
     let net = GridNet::from_weights(&pack.decoder, &rate_of(&pack), Device::Cpu).unwrap();
