@@ -1,6 +1,6 @@
 //! The standard codecs gonpack is measured against: PNG, zstd and xz (lossless, each round trip
-//! checked), JPEG and WebP per image and as one mosaic, and AVIF as one mosaic (libavif through
-//! Pillow, `bench/avif_mosaic.py`).
+//! checked), JPEG and WebP per image and as one mosaic, and AVIF as one mosaic or, for images
+//! of several sizes, per image (libavif through Pillow, `bench/avif_mosaic.py`).
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -254,14 +254,25 @@ impl Codec for RawArray {
     }
 }
 
-/// AVIF of the mosaic through Pillow's libavif (`bench/avif_mosaic.py`): no Rust crate here
-/// decodes AVIF without C libraries a fresh machine lacks.
+/// AVIF through Pillow's libavif (`bench/avif_mosaic.py`): no Rust crate here decodes AVIF
+/// without C libraries a fresh machine lacks.
 pub struct Avif {
     /// The Python interpreter (needs Pillow with AVIF).
     pub python: PathBuf,
-    /// Folder for the mosaic and its decodings.
+    /// Folder for the pictures and their decodings.
     pub work: PathBuf,
 }
+
+/// AVIF of the test images as one mosaic, or per image (images of several sizes make no
+/// mosaic).
+struct AvifCodec {
+    avif: Avif,
+    /// [`Layout::Mosaic`] or [`Layout::PerImage`].
+    layout: Layout,
+}
+
+/// One quality of one AVIF picture: `(quality, bytes, encode seconds, decode seconds)`.
+type AvifLine = (String, u64, f64, f64);
 
 impl Avif {
     /// `$GONPACK_PYTHON`, else the repository's `.venv/bin/python`, else `python3`.
@@ -272,29 +283,24 @@ impl Avif {
             .or_else(|| venv.exists().then_some(venv))
             .unwrap_or_else(|| PathBuf::from("python3"))
     }
-}
 
-impl Codec for Avif {
-    fn name(&self) -> String {
-        "AVIF".into()
-    }
-
-    fn run(&mut self, test: &TestSet) -> Result<Vec<Record>, BenchError> {
+    /// Codes `img` at every [`AVIF_QUALITIES`] in folder `dir`: per quality its line and the
+    /// decoded samples (`img`'s channels).
+    fn code(&self, img: &SourceImage, dir: &Path) -> Result<Vec<(AvifLine, Vec<u8>)>, BenchError> {
         let io = |p: &Path| {
             let p = p.to_path_buf();
             move |e| BenchError::io(&p, e)
         };
-        std::fs::create_dir_all(&self.work).map_err(io(&self.work))?;
-        let (m, cols) = mosaic(test.images);
-        let src = self.work.join("mosaic.png");
-        dynamic(&m)
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let src = dir.join("source.png");
+        dynamic(img)
             .save(&src)
             .map_err(|e| BenchError::codec("AVIF", e))?;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("avif_mosaic.py");
         let run = std::process::Command::new(&self.python)
             .arg(&script)
             .arg(&src)
-            .arg(&self.work)
+            .arg(dir)
             .args(AVIF_QUALITIES.map(|q| q.to_string()))
             .output()
             .map_err(io(&self.python))?;
@@ -309,35 +315,86 @@ impl Codec for Avif {
                 ),
             ));
         }
-        let mut records = Vec::new();
-        for line in String::from_utf8_lossy(&run.stdout).lines() {
-            let bad = || BenchError::codec("AVIF", format!("unexpected line {line:?}"));
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let [q, bytes, enc, dec] = f[..] else {
-                return Err(bad());
-            };
-            let num = |s: &str| s.parse::<f64>().map_err(|_| bad());
-            let path = self.work.join(format!("q{q}.png"));
-            let decoded = image::open(&path).map_err(|e| BenchError::codec("AVIF", e))?;
-            let tiles = unmosaic(&samples(decoded, m.channels), test.images, cols);
-            let r = Record::new(
-                Task::Compression,
-                "AVIF",
-                Layout::Mosaic,
-                "",
-                format!("quality {q}, speed 6"),
-                Some(num(bytes)? as u64),
-                test.pixels(),
-                Some(mean_psnr(&tiles, test.images)),
-            );
-            records.push(r.timed(num(enc)?, num(dec)?));
+        String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(|line| {
+                let bad = || BenchError::codec("AVIF", format!("unexpected line {line:?}"));
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let [q, bytes, enc, dec] = f[..] else {
+                    return Err(bad());
+                };
+                let num = |s: &str| s.parse::<f64>().map_err(|_| bad());
+                let decoded = image::open(dir.join(format!("q{q}.png")))
+                    .map_err(|e| BenchError::codec("AVIF", e))?;
+                let line = (q.to_string(), num(bytes)? as u64, num(enc)?, num(dec)?);
+                Ok((line, samples(decoded, img.channels)))
+            })
+            .collect()
+    }
+}
+
+impl Codec for AvifCodec {
+    fn name(&self) -> String {
+        "AVIF".into()
+    }
+
+    fn run(&mut self, test: &TestSet) -> Result<Vec<Record>, BenchError> {
+        // Per quality: bytes, seconds, and the decoded images in test order.
+        let mut coded: Vec<AvifLine> = Vec::new();
+        let mut decoded: Vec<Vec<Vec<u8>>> = Vec::new();
+        if self.layout == Layout::Mosaic {
+            let (m, cols) = mosaic(test.images);
+            for ((q, bytes, enc, dec), tiles) in self.avif.code(&m, &self.avif.work)? {
+                coded.push((q, bytes, enc, dec));
+                decoded.push(unmosaic(&tiles, test.images, cols));
+            }
+        } else {
+            for (i, img) in test.images.iter().enumerate() {
+                let lines = self
+                    .avif
+                    .code(img, &self.avif.work.join(format!("image{i}")))?;
+                if i == 0 {
+                    coded = lines
+                        .iter()
+                        .map(|((q, ..), _)| (q.clone(), 0, 0.0, 0.0))
+                        .collect();
+                    decoded = vec![Vec::new(); coded.len()];
+                }
+                let qualities = lines.iter().map(|((q, ..), _)| q);
+                if !qualities.eq(coded.iter().map(|c| &c.0)) {
+                    let why = format!("{}: other qualities than the first image's", img.name);
+                    return Err(BenchError::codec("AVIF", why));
+                }
+                for (k, ((_, bytes, enc, dec), pixels)) in lines.into_iter().enumerate() {
+                    let c = &mut coded[k];
+                    (c.1, c.2, c.3) = (c.1 + bytes, c.2 + enc, c.3 + dec);
+                    decoded[k].push(pixels);
+                }
+            }
         }
-        Ok(records)
+        Ok(coded
+            .into_iter()
+            .zip(&decoded)
+            .map(|((q, bytes, enc, dec), images)| {
+                Record::new(
+                    Task::Compression,
+                    "AVIF",
+                    self.layout,
+                    "",
+                    format!("quality {q}, speed 6"),
+                    Some(bytes),
+                    test.pixels(),
+                    Some(mean_psnr(images, test.images)),
+                )
+                .timed(enc, dec)
+            })
+            .collect())
     }
 }
 
 /// Every standard codec for `test`: PNG per image, zstd and xz of the raw array, JPEG and WebP
-/// per image and (images of one size) as a mosaic, and AVIF as a mosaic when `avif` is given.
+/// per image and (images of one size) as a mosaic, and AVIF when `avif` is given: as a mosaic,
+/// or per image where the images differ in size.
 /// Images with alpha leave out JPEG and AVIF (they would drop it): WebP keeps it.
 pub fn standard(test: &TestSet, avif: Option<Avif>) -> Vec<Box<dyn Codec>> {
     let mut codecs: Vec<Box<dyn Codec>> = vec![
@@ -360,8 +417,13 @@ pub fn standard(test: &TestSet, avif: Option<Avif>) -> Vec<Box<dyn Codec>> {
             }
         }
     }
-    if let Some(avif) = avif.filter(|_| test.uniform() && !test.has_alpha()) {
-        codecs.push(Box::new(avif));
+    if let Some(avif) = avif.filter(|_| !test.has_alpha()) {
+        let layout = if test.uniform() {
+            Layout::Mosaic
+        } else {
+            Layout::PerImage
+        };
+        codecs.push(Box::new(AvifCodec { avif, layout }));
     }
     codecs
 }
