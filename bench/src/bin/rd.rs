@@ -23,8 +23,8 @@ use gonpack_train::grid_encode::{default_grid_steps, quality_lambda, GridConfig}
 /// Trains one gonpack grid decoder per `--quality` and one vector decoder per `--latent` size
 /// on `--train` (the `encode` defaults unless set here), encodes the test images against it frozen at every `--refine` x `--bits`
 /// point, codes the same images with PNG, zstd -19, xz -9e, JPEG and WebP (per image and as
-/// one mosaic) and AVIF (mosaic, through Pillow), and writes one JSON record per codec and
-/// operating point.
+/// one mosaic) and AVIF (one mosaic, or per image for images of several sizes, through Pillow),
+/// and writes one JSON record per codec and operating point.
 #[derive(Parser)]
 #[command(name = "rd")]
 struct Args {
