@@ -339,36 +339,37 @@ impl Codec for AvifCodec {
     }
 
     fn run(&mut self, test: &TestSet) -> Result<Vec<Record>, BenchError> {
-        // Per quality: bytes, seconds, and the decoded images in test order.
+        // The pictures coded (the mosaic, or each image); per quality: bytes, seconds, and the
+        // decoded images in test order.
+        let mosaic = (self.layout == Layout::Mosaic).then(|| mosaic(test.images));
+        let pictures: Vec<&SourceImage> = match &mosaic {
+            Some((m, _)) => vec![m],
+            None => test.images.iter().collect(),
+        };
         let mut coded: Vec<AvifLine> = Vec::new();
         let mut decoded: Vec<Vec<Vec<u8>>> = Vec::new();
-        if self.layout == Layout::Mosaic {
-            let (m, cols) = mosaic(test.images);
-            for ((q, bytes, enc, dec), tiles) in self.avif.code(&m, &self.avif.work)? {
-                coded.push((q, bytes, enc, dec));
-                decoded.push(unmosaic(&tiles, test.images, cols));
+        for (i, img) in pictures.into_iter().enumerate() {
+            let lines = self
+                .avif
+                .code(img, &self.avif.work.join(format!("picture{i}")))?;
+            if i == 0 {
+                coded = lines
+                    .iter()
+                    .map(|((q, ..), _)| (q.clone(), 0, 0.0, 0.0))
+                    .collect();
+                decoded = vec![Vec::new(); coded.len()];
             }
-        } else {
-            for (i, img) in test.images.iter().enumerate() {
-                let lines = self
-                    .avif
-                    .code(img, &self.avif.work.join(format!("image{i}")))?;
-                if i == 0 {
-                    coded = lines
-                        .iter()
-                        .map(|((q, ..), _)| (q.clone(), 0, 0.0, 0.0))
-                        .collect();
-                    decoded = vec![Vec::new(); coded.len()];
-                }
-                let qualities = lines.iter().map(|((q, ..), _)| q);
-                if !qualities.eq(coded.iter().map(|c| &c.0)) {
-                    let why = format!("{}: other qualities than the first image's", img.name);
-                    return Err(BenchError::codec("AVIF", why));
-                }
-                for (k, ((_, bytes, enc, dec), pixels)) in lines.into_iter().enumerate() {
-                    let c = &mut coded[k];
-                    (c.1, c.2, c.3) = (c.1 + bytes, c.2 + enc, c.3 + dec);
-                    decoded[k].push(pixels);
+            let qualities = lines.iter().map(|((q, ..), _)| q);
+            if !qualities.eq(coded.iter().map(|c| &c.0)) {
+                let why = format!("{}: other qualities than the first image's", img.name);
+                return Err(BenchError::codec("AVIF", why));
+            }
+            for (k, ((_, bytes, enc, dec), pixels)) in lines.into_iter().enumerate() {
+                let c = &mut coded[k];
+                (c.1, c.2, c.3) = (c.1 + bytes, c.2 + enc, c.3 + dec);
+                match &mosaic {
+                    Some((_, cols)) => decoded[k].extend(unmosaic(&pixels, test.images, *cols)),
+                    None => decoded[k].push(pixels),
                 }
             }
         }
