@@ -11,7 +11,8 @@
 //! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
 //! by the context model the packs are coded with (format-spec §12.7): each code's Laplace has
 //! the mean its causal neighbours predict and the scale of their activity bucket, integrated
-//! over the code's unit bin.
+//! over the code's unit bin. Codes refined under fitted context models are priced with the
+//! coder's own law instead ([`RateLaw`]).
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
@@ -42,21 +43,39 @@ pub struct GridNet {
     log_scales: Tensor,
     /// Whether the steps are preconditioned ([`GridNet::new`]).
     precondition: bool,
+    /// How [`GridNet::bits`] prices codes.
+    law: RateLaw,
+}
+
+/// How a [`RateModel`] prices a code whose residual from its prediction is `e`, given its
+/// bucket's scale `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLaw {
+    /// The training model: a Laplace of scale `b` around the unrounded prediction, integrated
+    /// over the code's unit bin.
+    Laplace,
+    /// The law the writer codes with (format-spec §12.7): around the rounded prediction,
+    /// `P(e) = (1 - r) / (1 + r) r^|e|` with `r = exp(-1 / b)`, its log interpolated linearly
+    /// between integers.
+    Geometric,
 }
 
 /// The rate model of the codes: per plane, the context model's prediction weights and each
-/// activity bucket's Laplace scale in code units (format-spec §12.7).
+/// activity bucket's scale in code units (format-spec §12.7).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateModel {
     /// Weights of the left, up, up-left and up-right codes, per plane.
     pub weights: Vec<[f32; CONTEXT_NEIGHBOURS]>,
-    /// Laplace scale of each bucket, per plane.
+    /// Scale of each bucket, per plane.
     pub scales: Vec<[f32; CONTEXT_BUCKETS]>,
+    /// How the scales price a residual.
+    pub law: RateLaw,
 }
 
 impl RateModel {
-    /// The rate model that fitted context models stand for: their weights, and for a bucket
-    /// whose law falls off by the ratio `r` per unit the scale `-1 / ln r`.
+    /// The rate model that fitted context models stand for, priced as the writer codes: their
+    /// weights, and for a bucket whose law falls off by the ratio `r` per unit the scale
+    /// `-1 / ln r`.
     pub fn of_context(models: &[ContextModel]) -> Self {
         RateModel {
             weights: models.iter().map(|m| m.weights).collect(),
@@ -64,6 +83,7 @@ impl RateModel {
                 .iter()
                 .map(|m| m.buckets.map(|b| (-1.0 / f64::from(b.ratio).ln()) as f32))
                 .collect(),
+            law: RateLaw::Geometric,
         }
     }
 }
@@ -279,6 +299,7 @@ impl GridNet {
             context,
             log_scales,
             precondition,
+            law: RateLaw::Laplace,
         })
     }
 
@@ -307,6 +328,7 @@ impl GridNet {
             log_scales: t(&ln(&rate.scales.concat()), &[l, CONTEXT_BUCKETS as i64]),
             // The stored steps are the effective ones: frozen, nothing to precondition.
             precondition: false,
+            law: rate.law,
         })
     }
 
@@ -383,6 +405,7 @@ impl GridNet {
                 .chunks_exact(CONTEXT_BUCKETS)
                 .map(|c| c.try_into().expect("8 values"))
                 .collect(),
+            law: self.law,
         })
     }
 
@@ -524,8 +547,8 @@ impl GridNet {
     }
 
     /// Bits of (noisy or integer) codes `y` under the context model, per image `(B,)`: each
-    /// code's Laplace has the mean `Σ w_i n_i` of its neighbours (the coder rounds it) and its
-    /// activity bucket's scale, integrated over the code's unit bin.
+    /// code's residual from the mean `Σ w_i n_i` of its neighbours, priced by its activity
+    /// bucket's scale under the model's [`RateLaw`].
     pub fn bits(&self, codes: &[Tensor]) -> Tensor {
         let scales = self.log_scales.exp();
         let mut total: Option<Tensor> = None;
@@ -542,15 +565,27 @@ impl GridNet {
                 .get(l as i64)
                 .index_select(0, &buckets(&n).flatten(0, -1))
                 .view_as(y);
-            let cdf = |v: Tensor| -> Tensor {
-                let e = (-(v.abs()) / &b).exp();
-                (v.sign() * (1.0 - e) + 1.0) * 0.5
+            let bits = match self.law {
+                RateLaw::Laplace => {
+                    let cdf = |v: Tensor| -> Tensor {
+                        let e = (-(v.abs()) / &b).exp();
+                        (v.sign() * (1.0 - e) + 1.0) * 0.5
+                    };
+                    let r = y - mean;
+                    -(cdf(&r + 0.5) - cdf(&r - 0.5))
+                        .clamp_min(1.0 / 65536.0)
+                        .log2()
+                }
+                RateLaw::Geometric => {
+                    // The coder rounds the prediction: its value, with the gradient of the
+                    // unrounded one.
+                    let rounded = &mean + (mean.round() - &mean).detach();
+                    let ratio = (-b.reciprocal()).exp();
+                    let zero = -((-&ratio + 1.0) / (&ratio + 1.0)).log2();
+                    zero + (y - rounded).abs() / b * std::f64::consts::LOG2_E
+                }
             };
-            let r = y - mean;
-            let p = (cdf(&r + 0.5) - cdf(&r - 0.5)).clamp_min(1.0 / 65536.0);
-            let bits = -(p.log2())
-                .flatten(1, -1)
-                .sum_dim_intlist(1, false, Kind::Float);
+            let bits = bits.flatten(1, -1).sum_dim_intlist(1, false, Kind::Float);
             total = Some(match total {
                 Some(t) => t + bits,
                 None => bits,
