@@ -86,6 +86,17 @@ impl LevelModel {
         ENTROPY_PRECISION as f64 - f64::from(weight).log2()
     }
 
+    /// Mean `|k|` of the law on all integers, `2r / (1 - r²)` (what [`Self::fit`] inverts).
+    pub fn mean_magnitude(&self) -> f64 {
+        let r = f64::from(self.ratio);
+        2.0 * r / (1.0 - r * r)
+    }
+
+    /// Ideal code length in bits of `codes` ([`Self::bits`] summed).
+    pub fn ideal_bits(&self, codes: &[i16]) -> f64 {
+        codes.iter().map(|&k| self.bits(i32::from(k))).sum()
+    }
+
     /// The model that fits `codes` (all codes of one level): `max_code` is the largest `|k|`
     /// (not clamped: [`Self::validate`] rejects one over [`MAX_GRID_CODE`]) and `ratio` the
     /// maximum-likelihood ratio of a two-sided geometric law on all integers, clamped into
@@ -628,7 +639,7 @@ mod tests {
 
     /// Sum of `bits` over the codes against the written size, in bits.
     fn estimate(model: LevelModel, codes: &[i16]) -> (f64, usize) {
-        let ideal: f64 = codes.iter().map(|&k| model.bits(i32::from(k))).sum();
+        let ideal = model.ideal_bits(codes);
         let bytes = encode(&[model], &[(0, codes.len())], codes).unwrap();
         (ideal, 8 * bytes.len())
     }
