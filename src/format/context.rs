@@ -90,10 +90,10 @@ impl ContextModel {
     /// The model of a plane whose grids are `grids` (`(codes, width)` each): prediction
     /// weights (clamped, zero when the neighbours are degenerate) and each bucket's
     /// [`LevelModel::fit`] of its residuals. The weights start as least squares, then up to
-    /// [`REWEIGHTING_ROUNDS`] rounds of iteratively reweighted least squares move them towards
-    /// the least code length (a geometric residual costs in proportion to `|e|` over its
-    /// bucket's scale, an L1 loss); the shortest of them is kept. A residual beyond
-    /// [`MAX_GRID_CODE`] gives a model that fails [`Self::validate`].
+    /// 8 rounds of iteratively reweighted least squares move them towards the least code
+    /// length (a geometric residual costs in proportion to `|e|` over its bucket's scale, an
+    /// L1 loss); the shortest of them is kept. A residual beyond [`MAX_GRID_CODE`] gives a
+    /// model that fails [`Self::validate`].
     pub fn fit<'a>(grids: impl Iterator<Item = (&'a [i16], usize)> + Clone) -> ContextModel {
         let least_squares = solve_weighted(grids.clone(), |_, _| 1.0);
         let mut best = Self::with_weights(grids.clone(), least_squares);
