@@ -33,6 +33,11 @@ pub const TAG_QUANT: [u8; 4] = *b"QUAN";
 pub const TAG_LATENTS: [u8; 4] = *b"LATN";
 /// Section tag: per-image index (name, size, source channels).
 pub const TAG_INDEX: [u8; 4] = *b"INDX";
+/// Ancillary section tag (grid packs): the rate weight λ the codes were encoded with, so that
+/// images encoded later against the decoder can default to the same operating point.
+pub const TAG_RATE: [u8; 4] = *b"rate";
+/// Length of a [`TAG_RATE`] section: one f64, little-endian.
+pub const RATE_LEN: usize = 8;
 
 /// Section compression: stored as is.
 pub const COMPRESSION_NONE: u8 = 0;

@@ -60,9 +60,13 @@ pub struct Reader<R> {
     path: Option<PathBuf>,
     /// Size of the whole pack in bytes (work limits are relative to it).
     file_len: u64,
+    /// Stored bytes of the ancillary sections.
+    ancillary: u64,
     limits: Limits,
     header: Header,
     sections: [SectionEntry; 4],
+    /// The first ancillary [`TAG_RATE`] section, if any (read and checked on use).
+    rate: Option<SectionEntry>,
     index: Option<Vec<ImageEntry>>,
     /// First latent of each image plus the total, checked against the header.
     starts: Vec<usize>,
@@ -133,6 +137,8 @@ impl<R: Read + Seek> Reader<R> {
             return Err(Error::Checksum("section table".into()));
         }
         let mut found: [Option<SectionEntry>; 4] = [None; 4];
+        let mut rate = None;
+        let mut ancillary = 0u64;
         for chunk in entries.chunks_exact(SECTION_ENTRY_LEN) {
             let e = SectionEntry::parse(chunk)?;
             match TAGS.iter().position(|t| *t == e.tag) {
@@ -143,7 +149,12 @@ impl<R: Read + Seek> Reader<R> {
                     )))
                 }
                 Some(k) => found[k] = Some(e),
-                None if e.tag[0].is_ascii_lowercase() => {}
+                None if e.tag[0].is_ascii_lowercase() => {
+                    ancillary = ancillary.saturating_add(e.stored_len);
+                    if e.tag == TAG_RATE && rate.is_none() {
+                        rate = Some(e);
+                    }
+                }
                 None => {
                     return Err(Error::Unsupported(format!(
                         "critical section {}",
@@ -168,6 +179,8 @@ impl<R: Read + Seek> Reader<R> {
             limits,
             header,
             sections: sections.map(|e| e.expect("all four found above")),
+            rate,
+            ancillary,
             index: None,
             starts: Vec::new(),
             decoder: None,
@@ -201,7 +214,7 @@ impl<R: Read + Seek> Reader<R> {
     pub fn sizes(&self) -> SizeBreakdown {
         let s = &self.sections;
         SizeBreakdown {
-            header: table_end(&self.header),
+            header: table_end(&self.header) + self.ancillary,
             decoder: s[DECO].stored_len,
             latents: s[QUAN].stored_len + s[LATN].stored_len,
             index: s[INDX].stored_len,
@@ -450,7 +463,29 @@ impl<R: Read + Seek> Reader<R> {
             codes,
             index,
             weight_format: self.header.weight_format,
+            lambda: self.rate()?,
         })
+    }
+
+    /// The rate weight λ a grid pack's codes were encoded with (its ancillary [`TAG_RATE`]
+    /// section), or `None` where the pack does not say; a malformed section is a format
+    /// error.
+    pub fn rate(&mut self) -> Result<Option<f64>> {
+        let Some(e) = self.rate else {
+            return Ok(None);
+        };
+        let bad = |m: String| Error::Format(format!("section {}: {m}", tag_name(&TAG_RATE)));
+        let checked = e
+            .check_placement(table_end(&self.header), self.file_len, &self.limits)
+            .and_then(|_| match e.raw_len as usize {
+                RATE_LEN => self.read_section(e),
+                n => Err(bad(format!("{n} bytes, must be {RATE_LEN}"))),
+            })
+            .and_then(|raw| match LE::read_f64(&raw) {
+                l if l.is_finite() && l >= 0.0 => Ok(l),
+                l => Err(bad(format!("rate weight {l} (must be finite, at least 0)"))),
+            });
+        checked.map(Some).map_err(|err| self.named(err))
     }
 
     fn prepared_grid_decoder(&mut self) -> Result<&(GridWeights, GridRenderer)> {
@@ -557,7 +592,11 @@ impl<R: Read + Seek> Reader<R> {
 
     /// Reads, checks and decompresses section `k`.
     fn section(&mut self, k: usize) -> Result<Vec<u8>> {
-        let e = self.sections[k];
+        self.read_section(self.sections[k])
+    }
+
+    /// The raw contents of the section `e` describes (checksummed and decompressed).
+    fn read_section(&mut self, e: SectionEntry) -> Result<Vec<u8>> {
         let read = self
             .src
             .seek(SeekFrom::Start(e.offset))

@@ -190,3 +190,92 @@ fn grid_limits_bound_work_before_decoding() {
         Err(Error::Limits(_))
     ));
 }
+
+/// `data` (a pack whose last section is a stored `rate` section, the fifth of the table)
+/// with that section's value replaced and both CRCs recomputed.
+fn with_rate_value(mut data: Vec<u8>, value: f64) -> Vec<u8> {
+    let n = data.len();
+    data[n - RATE_LEN..].copy_from_slice(&value.to_le_bytes());
+    let entry = HEADER_LEN + 4 * SECTION_ENTRY_LEN;
+    assert_eq!(&data[entry..entry + 4], &TAG_RATE);
+    let crc = crc32fast::hash(&data[n - RATE_LEN..]);
+    LE::write_u32(&mut data[entry + 28..entry + 32], crc);
+    let table_end = HEADER_LEN + 5 * SECTION_ENTRY_LEN;
+    let crc = crc32fast::hash(&data[HEADER_LEN..table_end]);
+    LE::write_u32(&mut data[table_end..table_end + TABLE_CRC_LEN], crc);
+    data
+}
+
+#[test]
+fn the_rate_weight_travels_in_an_ancillary_section() {
+    let mut pack = grid_pack();
+    assert_eq!(pack.lambda, None, "the fixture records none");
+    pack.lambda = Some(0.002);
+    let (bytes, sizes) = pack.to_bytes().unwrap();
+    assert_eq!(sizes.total(), bytes.len() as u64);
+    assert_eq!(bytes.len(), fixture().len() + SECTION_ENTRY_LEN + RATE_LEN);
+    assert_eq!(bytes[33], 5, "five sections");
+    let mut reader = Reader::from_slice(&bytes, Limits::default()).unwrap();
+    assert_eq!(reader.sizes(), sizes);
+    assert_eq!(reader.rate().unwrap(), Some(0.002));
+    let again = reader.into_grid_pack().unwrap();
+    assert_eq!(again, pack);
+    assert_eq!(again.to_bytes().unwrap().0, bytes);
+    // The same images render from it: nothing else changed.
+    let plain = grid_pack();
+    assert_eq!((again.codes, again.decoder), (plain.codes, plain.decoder));
+    // A value that is no rate weight is a format error naming the section; a damaged one
+    // fails its checksum.
+    for bad in [f64::NAN, -1.0, f64::INFINITY] {
+        let data = with_rate_value(bytes.clone(), bad);
+        let mut r = Reader::from_slice(&data, Limits::default()).unwrap();
+        let e = r.rate().unwrap_err();
+        assert!(
+            matches!(&e, Error::Format(m) if m.contains("section rate: rate weight")),
+            "{e}"
+        );
+    }
+    let mut damaged = bytes.clone();
+    *damaged.last_mut().unwrap() ^= 1;
+    let mut r = Reader::from_slice(&damaged, Limits::default()).unwrap();
+    assert!(matches!(r.rate(), Err(Error::Checksum(_))));
+    // Refused on writing too.
+    pack.lambda = Some(f64::NAN);
+    assert!(matches!(pack.to_bytes(), Err(Error::Usage(m)) if m.contains("rate weight")));
+}
+
+#[test]
+fn merged_and_extended_packs_keep_a_rate_weight_only_where_their_parts_agree() {
+    use gonpack::format::merge::merge_grids;
+    let pack = grid_pack();
+    let (a, b) = pack.index.split_at(6);
+    let starts = gonpack::format::grid_pack::code_starts(pack.shape(), &pack.index);
+    let part = |index: &[gonpack::ImageEntry], from: usize, to: usize, lambda| GridPack {
+        index: index.to_vec(),
+        codes: pack.codes[starts[from]..starts[to]].to_vec(),
+        lambda,
+        ..pack.clone()
+    };
+    let parts = |la, lb| {
+        vec![
+            ("a.gonpack".into(), part(a, 0, 6, la)),
+            ("b.gonpack".into(), part(b, 6, 12, lb)),
+        ]
+    };
+    let same = merge_grids(&parts(Some(0.002), Some(0.002))).unwrap();
+    assert_eq!(same.lambda, Some(0.002));
+    assert_eq!(same.codes, pack.codes);
+    assert_eq!(
+        merge_grids(&parts(Some(0.002), Some(0.004)))
+            .unwrap()
+            .lambda,
+        None
+    );
+    assert_eq!(merge_grids(&parts(None, Some(0.002))).unwrap().lambda, None);
+    let mut grown = part(a, 0, 6, Some(0.002));
+    grown.absorb(part(b, 6, 12, Some(0.002)), false).unwrap();
+    assert_eq!(grown.lambda, Some(0.002));
+    let mut mixed = part(a, 0, 6, Some(0.002));
+    mixed.absorb(part(b, 6, 12, Some(0.001)), false).unwrap();
+    assert_eq!(mixed.lambda, None);
+}

@@ -25,6 +25,7 @@ const TEXT_LIST: usize = 20;
 pub fn run(a: InfoArgs) -> Result<()> {
     let mut reader = Reader::open(&a.pack, a.limits.limits())?;
     let (header, sizes) = (*reader.header(), reader.sizes());
+    let rate = reader.rate()?;
     let s = &header.shape;
     let weights = if header.weight_format == gonpack::consts::WEIGHTS_F16 {
         "f16"
@@ -92,6 +93,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
             }
             o.insert("model".into(), "grid".into());
             o.insert("levels".into(), g.levels.into());
+            o.insert("rate_weight".into(), rate.into());
             o.insert("global_latents".into(), g.global.into());
             o.insert("frequencies".into(), g.frequencies.into());
             o.insert("gon_steps".into(), g.steps.into());
@@ -121,6 +123,13 @@ pub fn run(a: InfoArgs) -> Result<()> {
             coding_name(header.latent_coding).1
         )
         .ok();
+        if let Some(l) = rate {
+            writeln!(
+                o,
+                "  encoded  at rate weight λ = {l:.6} (what images encoded against this decoder default to)"
+            )
+            .ok();
+        }
     } else {
         writeln!(
         o,

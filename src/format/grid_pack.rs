@@ -22,6 +22,9 @@ pub struct GridPack {
     pub index: Vec<ImageEntry>,
     /// [`WEIGHTS_F16`] or [`WEIGHTS_F32`].
     pub weight_format: u8,
+    /// The rate weight λ the codes were encoded with (the ancillary [`TAG_RATE`] section),
+    /// when known: what images encoded later against this decoder default to.
+    pub lambda: Option<f64>,
 }
 
 /// Where each image's codes start in [`GridPack::codes`], plus the total (`N + 1` values).
@@ -125,7 +128,8 @@ impl GridPack {
 
     /// Adds the images of `new` (a pack with the same decoder): each replaces the image of the
     /// same name when `replace`, else such a name is a usage error. The entropy models are
-    /// refitted to all codes. Returns how many images were added and how many replaced.
+    /// refitted to all codes; the rate weight is kept only when `new`'s is the same. Returns
+    /// how many images were added and how many replaced.
     pub fn absorb(&mut self, new: GridPack, replace: bool) -> Result<(usize, usize)> {
         if new.decoder != self.decoder || new.weight_format != self.weight_format {
             return Err(Error::Usage(
@@ -159,6 +163,10 @@ impl GridPack {
             }
         }
         self.models = fit_models(&shape, &self.index, &self.codes);
+        if new.lambda != self.lambda {
+            // Codes of two operating points: the pack's is no longer one.
+            self.lambda = None;
+        }
         Ok((added, replaced))
     }
 
@@ -201,11 +209,16 @@ impl GridPack {
             ));
         }
         let too_many = |what: &str| Error::Usage(format!("more than 2^32 {what}"));
+        if let Some(l) = self.lambda.filter(|l| !(l.is_finite() && *l >= 0.0)) {
+            return Err(Error::Usage(format!(
+                "rate weight {l} (must be finite, at least 0)"
+            )));
+        }
         let mut header = Header::for_grid(
             shape,
             self.weight_format,
             u32::try_from(self.index.len()).map_err(|_| too_many("images"))?,
-            4,
+            4 + u8::from(self.lambda.is_some()),
             u32::try_from(total).map_err(|_| too_many("latent values"))?,
         );
         header.latent_coding = coding;
@@ -233,7 +246,7 @@ impl GridPack {
             }
             other => return Err(Error::Usage(format!("latent coding {other}"))),
         };
-        let parts = [
+        let mut parts = vec![
             (
                 TAG_DECODER,
                 write_weights(self.weight_format, &self.decoder.to_flat()),
@@ -242,6 +255,9 @@ impl GridPack {
             (TAG_LATENTS, latn),
             (TAG_INDEX, index::write_index(&self.index)?),
         ];
+        if let Some(l) = self.lambda {
+            parts.push((TAG_RATE, l.to_le_bytes().to_vec()));
+        }
         assemble(&header_bytes, &parts)
     }
 }

@@ -56,7 +56,8 @@ pub fn merge(parts: &[(PathBuf, Pack)]) -> Result<Pack> {
 
 /// One grid pack holding every image of `parts`, in order: index entries and codes
 /// concatenated, the entropy models refitted to all codes (so the result is byte for byte the
-/// pack one `encode --decoder BASE` run over all the images writes). The parts must share
+/// pack one `encode --decoder BASE` run over all the images writes; the rate weight is kept
+/// where every part has the same, else dropped). The parts must share
 /// the decoder and its stored precision, and no name may appear twice.
 pub fn merge_grids(parts: &[(PathBuf, GridPack)]) -> Result<GridPack> {
     let Some(((first_path, first), rest)) = parts.split_first() else {
@@ -78,6 +79,10 @@ pub fn merge_grids(parts: &[(PathBuf, GridPack)]) -> Result<GridPack> {
         merged.codes.extend_from_slice(&part.codes);
     }
     merged.models = fit_models(merged.shape(), &merged.index, &merged.codes);
+    // The parts' rate weight where they agree (shards of one run do); else unknown.
+    if rest.iter().any(|(_, p)| p.lambda != first.lambda) {
+        merged.lambda = None;
+    }
     Ok(merged)
 }
 

@@ -56,7 +56,7 @@ pub struct Pack {
 /// Bytes of a serialised pack, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SizeBreakdown {
-    /// Header and section table.
+    /// Header, section table and ancillary sections.
     pub header: u64,
     /// Decoder section.
     pub decoder: u64,
@@ -214,11 +214,12 @@ pub(crate) fn read_weights(weight_format: u8, raw: &[u8]) -> Result<Vec<f32>> {
     Ok(flat)
 }
 
-/// A whole file from its header bytes and its four sections' raw contents (format-spec §3):
+/// A whole file from its header bytes and its sections' raw contents (format-spec §3): the
+/// four critical sections (decoder, quantisation, latents, index), then any ancillary ones;
 /// the section table with its CRC, then each section, zstd-compressed when that is smaller.
 pub(crate) fn assemble(
     header_bytes: &[u8; HEADER_LEN],
-    parts: &[([u8; 4], Vec<u8>); 4],
+    parts: &[([u8; 4], Vec<u8>)],
 ) -> Result<(Vec<u8>, SizeBreakdown)> {
     let table_end = HEADER_LEN + parts.len() * SECTION_ENTRY_LEN + TABLE_CRC_LEN;
     let mut offset = table_end as u64;
@@ -242,7 +243,7 @@ pub(crate) fn assemble(
         out.extend_from_slice(b);
     }
     let sizes = SizeBreakdown {
-        header: table_end as u64,
+        header: table_end as u64 + entries[4..].iter().map(|e| e.stored_len).sum::<u64>(),
         decoder: entries[0].stored_len,
         latents: entries[1].stored_len + entries[2].stored_len,
         index: entries[3].stored_len,

@@ -30,6 +30,17 @@ use gonpack::render::metrics::psnr_from_mse;
 /// 29.64 dB at 0.921 bpp with the decoder, under the 1 bpp the demo allows (preconditioned, as
 /// colour sets are from quality 4, it gave 1.25 bpp before the codes were refined twice).
 pub const DEFAULT_QUALITY: f64 = 3.5;
+/// The rate weight λ to encode with: `lambda` (`--lambda`) if given, else that of `quality`
+/// (`--quality`), else `stored` (the one a base pack's codes were encoded with, so that
+/// images encoded against its decoder land at its operating point), else that of
+/// [`DEFAULT_QUALITY`].
+pub fn rate_weight(quality: Option<f64>, lambda: Option<f64>, stored: Option<f64>) -> f64 {
+    lambda
+        .or(quality.map(quality_lambda))
+        .or(stored)
+        .unwrap_or(quality_lambda(DEFAULT_QUALITY))
+}
+
 /// Lowest `--quality`.
 pub const MIN_QUALITY: f64 = 1.0;
 /// Highest `--quality`.
@@ -545,6 +556,7 @@ pub fn pack_with_decoder(
         codes,
         index,
         weight_format: cfg.weight_format,
+        lambda: Some(cfg.lambda),
     })
 }
 

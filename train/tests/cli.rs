@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::text;
+use gonpack_train::grid_encode::quality_lambda;
 
 fn gonpack(args: &[&str]) -> Output {
     common::run(env!("CARGO_BIN_EXE_gonpack-train"), args)
@@ -222,10 +223,25 @@ fn add_and_reuse(model: &str) {
     let dir = sample_folder(tmp.path());
     let pack = tmp.path().join("base.gonpack");
     let (p, d) = (pack.to_str().unwrap(), dir.to_str().unwrap());
-    let out = gonpack(&[
+    let mut args = vec![
         "encode", d, "-o", p, "--steps", "40", "--hidden", "32", "--model", model, "-q",
-    ]);
+    ];
+    // A grid pack at another operating point than the default: it records its rate weight,
+    // which `add` and `encode --decoder` then default to.
+    let grid = model == "grid";
+    if grid {
+        args.extend(["--quality", "5"]);
+    }
+    let out = gonpack(&args);
     assert!(out.status.success(), "{}", text(&out));
+    let rate = |path: &std::path::Path| {
+        gonpack::Reader::open(path, gonpack::Limits::default())
+            .unwrap()
+            .rate()
+            .unwrap()
+    };
+    let stored = grid.then(|| quality_lambda(5.0));
+    assert_eq!(rate(&pack), stored);
     // Four new digits (not in the sample folder) in a second folder.
     let more = tmp.path().join("more");
     std::fs::create_dir_all(&more).unwrap();
@@ -247,6 +263,11 @@ fn add_and_reuse(model: &str) {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("already in the pack"), "{}", text(&out));
     assert!(gonpack(&["add", p, m, "--replace", "-q"]).status.success());
+    assert_eq!(
+        rate(&pack),
+        stored,
+        "added at the pack's own operating point"
+    );
 
     let reuse = tmp.path().join("reuse.gonpack");
     let out = gonpack(&[
@@ -264,6 +285,21 @@ fn add_and_reuse(model: &str) {
     assert_eq!(decoder_of(&reuse), decoder_of(&pack), "{model}");
     let reused = gonpack::Reader::open(&reuse, gonpack::Limits::default()).unwrap();
     assert_eq!(reused.len(), 4);
+    assert_eq!(
+        rate(&reuse),
+        stored,
+        "encoded at the base's operating point"
+    );
+    if grid {
+        let r = reuse.to_str().unwrap();
+        let out = gonpack(&["encode", m, "--decoder", p, "-o", r, "--quality", "2", "-q"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(
+            rate(&reuse),
+            Some(quality_lambda(2.0)),
+            "--quality overrides"
+        );
+    }
 }
 
 /// The mean PSNR of the stored pack, from the summary's quality line.

@@ -6,9 +6,7 @@ use clap::Args;
 use gonpack::io::{PendingFile, Shard};
 use gonpack::text::ShownPath;
 use gonpack::{Limits, Reader};
-use gonpack_train::grid_encode::{
-    add_grid_images, parse_quality, quality_lambda, GridConfig, DEFAULT_QUALITY,
-};
+use gonpack_train::grid_encode::{add_grid_images, parse_quality, rate_weight, GridConfig};
 use gonpack_train::{self as train, Result};
 
 use crate::latent_args::LatentArgs;
@@ -25,9 +23,10 @@ pub struct AddArgs {
     replace: bool,
     #[command(flatten)]
     latent_args: LatentArgs,
-    /// Grid packs: the --quality the pack was encoded with (its rate weight for the new images).
-    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = parse_quality)]
-    quality: f64,
+    /// Grid packs: the --quality to encode the new images at [default: the pack's own
+    /// operating point where it records one, else 3.5].
+    #[arg(long, value_parser = parse_quality)]
+    quality: Option<f64>,
     /// Skip images that fail to decode instead of stopping.
     #[arg(long)]
     skip_invalid: bool,
@@ -50,7 +49,7 @@ pub fn run(a: AddArgs) -> Result<()> {
         let mut pack = reader.into_grid_pack().map_err(|e| e.in_file(&a.pack))?;
         let cfg = GridConfig {
             refine: a.latent_args.refine.unwrap_or(GridConfig::DEFAULT.refine),
-            lambda: quality_lambda(a.quality),
+            lambda: rate_weight(a.quality, None, pack.lambda),
             supersample: opts.supersample,
             device: opts.device,
             quiet: a.quiet,

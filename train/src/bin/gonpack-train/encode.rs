@@ -10,8 +10,8 @@ use gonpack::pixels::{colour_channels, has_alpha, SourceImage};
 use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, Reader, SizeBreakdown};
 use gonpack_train::grid_encode::{
-    default_grid_steps, encode_grid_pack, encode_with_grid_decoder, parse_quality, quality_lambda,
-    GridConfig, DEFAULT_QUALITY,
+    default_grid_steps, encode_grid_pack, encode_with_grid_decoder, parse_quality, rate_weight,
+    GridConfig,
 };
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
@@ -39,8 +39,8 @@ pub struct EncodeArgs {
     /// Folder of images (walked recursively, in sorted order).
     dir: PathBuf,
     /// Reuse the decoder of this pack (frozen) instead of training one: only latents are
-    /// derived, with the base pack's model; the architecture and training options are then
-    /// ignored (give a grid base the --quality it was encoded with).
+    /// derived, with the base pack's model, by default at the base's own operating point;
+    /// the architecture and training options are then ignored.
     #[arg(long, value_name = "BASE.gonpack")]
     decoder: Option<PathBuf>,
     /// Encode only part I of N of the folder's image files (sorted by path, counted from 0;
@@ -57,8 +57,10 @@ pub struct EncodeArgs {
     model: Model,
     /// Grid model: the operating point, a number from 1 (fewest bits) to 8 (best quality);
     /// each whole step halves the rate weight λ = 0.032 / 2^quality.
-    #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = parse_quality)]
-    quality: f64,
+    /// [default: 3.5; with --decoder, the base pack's own operating point where it records
+    /// one]
+    #[arg(long, value_parser = parse_quality)]
+    quality: Option<f64>,
     /// Grid model: the rate weight λ of the loss MSE + λ · bpp itself (overrides --quality).
     #[arg(long)]
     lambda: Option<f64>,
@@ -215,6 +217,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
                 let base_pack = Reader::open(base, Limits::default())?
                     .into_grid_pack()
                     .map_err(|e| e.in_file(base))?;
+                cfg.lambda = rate_weight(a.quality, a.lambda, base_pack.lambda);
                 let t = Instant::now();
                 let pack = encode_with_grid_decoder(&base_pack, &images, &cfg)?;
                 let timing = format!(
@@ -314,7 +317,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
         ),
     ];
     let grid_only = [
-        ("--quality", a.quality != DEFAULT_QUALITY),
+        ("--quality", a.quality.is_some()),
         ("--lambda", a.lambda.is_some()),
         ("--precondition", a.precondition.is_some()),
         ("--levels", a.levels != G.shape.levels),
@@ -352,7 +355,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
                 Output::Identity
             },
         },
-        lambda: a.lambda.unwrap_or(quality_lambda(a.quality)),
+        lambda: rate_weight(a.quality, a.lambda, None),
         precondition: a.precondition,
         steps: a.steps.unwrap_or(G.steps),
         batch: a.batch.unwrap_or(G.batch),
