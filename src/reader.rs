@@ -12,7 +12,7 @@ use crate::format::context::{self, read_context_models};
 use crate::format::entropy::{self, LevelModel};
 use crate::format::grid::GridWeights;
 use crate::format::grid_pack::{
-    dequantise, fit_models, grid_runs, read_models, read_plain, runs, GridPack,
+    check_rate_weight, dequantise, fit_models, grid_runs, read_models, read_plain, runs, GridPack,
 };
 use crate::format::limits::Limits;
 use crate::format::model::POINT_OVERHEAD;
@@ -481,10 +481,7 @@ impl<R: Read + Seek> Reader<R> {
                 RATE_LEN => self.read_section(e),
                 n => Err(bad(format!("{n} bytes, must be {RATE_LEN}"))),
             })
-            .and_then(|raw| match LE::read_f64(&raw) {
-                l if l.is_finite() && l >= 0.0 => Ok(l),
-                l => Err(bad(format!("rate weight {l} (must be finite, at least 0)"))),
-            });
+            .and_then(|raw| check_rate_weight(LE::read_f64(&raw)).map_err(bad));
         checked.map(Some).map_err(|err| self.named(err))
     }
 

@@ -27,6 +27,16 @@ pub struct GridPack {
     pub lambda: Option<f64>,
 }
 
+/// `lambda` if it is a rate weight a pack may record (finite, at least 0; format-spec §3),
+/// else the message saying why not.
+pub fn check_rate_weight(lambda: f64) -> std::result::Result<f64, String> {
+    if lambda.is_finite() && lambda >= 0.0 {
+        Ok(lambda)
+    } else {
+        Err(format!("rate weight {lambda} (must be finite, at least 0)"))
+    }
+}
+
 /// Where each image's codes start in [`GridPack::codes`], plus the total (`N + 1` values).
 pub fn code_starts(shape: &GridShape, index: &[ImageEntry]) -> Vec<usize> {
     let mut starts = Vec::with_capacity(index.len() + 1);
@@ -209,10 +219,8 @@ impl GridPack {
             ));
         }
         let too_many = |what: &str| Error::Usage(format!("more than 2^32 {what}"));
-        if let Some(l) = self.lambda.filter(|l| !(l.is_finite() && *l >= 0.0)) {
-            return Err(Error::Usage(format!(
-                "rate weight {l} (must be finite, at least 0)"
-            )));
+        if let Some(l) = self.lambda {
+            check_rate_weight(l).map_err(Error::Usage)?;
         }
         let mut header = Header::for_grid(
             shape,

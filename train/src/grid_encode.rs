@@ -19,7 +19,7 @@ use crate::grid::{GridNet, RateModel, SizeContext};
 use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
 use gonpack::format::context::fit_context_models;
 use gonpack::format::grid::{GridShape, GridWeights};
-use gonpack::format::grid_pack::{fit_models, grid_runs, GridPack};
+use gonpack::format::grid_pack::{check_rate_weight, fit_models, grid_runs, GridPack};
 use gonpack::format::model::Output;
 use gonpack::format::ImageEntry;
 use gonpack::pixels::{colour_channels, SourceImage};
@@ -162,11 +162,8 @@ impl GridConfig {
         if let Err(e) = self.shape.validate() {
             return usage(e.field, e.message);
         }
-        if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
-            return usage(
-                "lambda",
-                format!("{} (must be finite, at least 0)", self.lambda),
-            );
+        if let Err(m) = check_rate_weight(self.lambda) {
+            return usage("lambda", m);
         }
         check_optimiser(self.lr, self.step_init)?;
         for (option, value) in [("steps", self.steps), ("batch", self.batch)] {

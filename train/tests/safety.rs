@@ -138,6 +138,14 @@ fn bad_options_are_refused_before_any_image_is_read() {
             &["--step-init", "inf"],
             "--step-init: inf (must be positive and finite)",
         ),
+        (
+            &["--lambda", "NaN"],
+            "--lambda: rate weight NaN (must be finite, at least 0)",
+        ),
+        (
+            &["--lambda=-1"],
+            "--lambda: rate weight -1 (must be finite, at least 0)",
+        ),
     ];
     for (args, says) in cases {
         let mut all = vec!["encode", d, "-o", o, "-q"];
