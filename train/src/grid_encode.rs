@@ -68,6 +68,35 @@ pub fn default_precondition(lambda: f64, channels: u8) -> bool {
     colour_channels(channels) == 1 || lambda <= quality_lambda(PRECONDITION_QUALITY)
 }
 
+/// Quality under which preconditioned training ramps its rate weight up by default
+/// ([`default_warmup`]).
+pub const WARMUP_QUALITY: f64 = 2.0;
+
+/// Fraction of the training steps over which a warm-up ramps λ linearly from 0 to its value.
+pub const WARMUP_FRACTION: f64 = 0.25;
+
+/// Whether training with rate weight `lambda` ramps λ up over the first [`WARMUP_FRACTION`]
+/// of its steps when not told: when its steps are preconditioned and `lambda` is above that
+/// of [`WARMUP_QUALITY`]. At such a λ the full-resolution level, which draws a grey picture,
+/// dies in the first steps, before the decoder has learnt what it is worth (MNIST, quality 1:
+/// 23.2 dB at 0.43 bpp; warmed up 26.6 dB at 0.41); from quality 2 it lives without help, and
+/// a warm-up would move those points rather than improve them (CIFAR quality 4 went from
+/// 0.84 to 1.56 bpp, on the line to quality 4.5).
+pub fn default_warmup(lambda: f64, precondition: bool) -> bool {
+    precondition && lambda > quality_lambda(WARMUP_QUALITY)
+}
+
+/// The rate weight of training step `step` of `steps`: λ, ramped linearly from 0 over the
+/// first [`WARMUP_FRACTION`] of the steps when `warmup`.
+pub fn training_rate_weight(lambda: f64, warmup: bool, step: usize, steps: usize) -> f64 {
+    if warmup {
+        let ramp = WARMUP_FRACTION * steps.max(1) as f64;
+        lambda * (step as f64 / ramp).min(1.0)
+    } else {
+        lambda
+    }
+}
+
 /// Parses a `--quality`: a number from [`MIN_QUALITY`] to [`MAX_QUALITY`].
 pub fn parse_quality(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
@@ -106,6 +135,9 @@ pub struct GridConfig {
     /// Precondition the gradient-origin steps of training ([`GridNet::new`]); `None`: by
     /// [`default_precondition`].
     pub precondition: Option<bool>,
+    /// Ramp λ up over the first steps of training ([`training_rate_weight`]); `None`: by
+    /// [`default_warmup`].
+    pub warmup: Option<bool>,
     /// Images larger than this in either direction are trained on `crop x crop` crops.
     pub crop: u32,
     /// Refinement steps per image with the decoder frozen.
@@ -145,6 +177,7 @@ impl GridConfig {
         lr: 1e-2,
         step_init: 0.03,
         precondition: None,
+        warmup: None,
         crop: 32,
         refine: 30,
         supersample: 1,
@@ -290,6 +323,9 @@ pub fn train_grids(
     let precondition = cfg
         .precondition
         .unwrap_or_else(|| default_precondition(cfg.lambda, cfg.shape.channels as u8));
+    let warmup = cfg
+        .warmup
+        .unwrap_or_else(|| default_warmup(cfg.lambda, precondition));
     let net = GridNet::new(cfg.shape, cfg.device, mean, cfg.step_init, precondition)?;
     let mut opt = nn::Adam::default().build(&net.vs, cfg.lr)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -309,7 +345,8 @@ pub fn train_grids(
         let p = ctx.pixels() as f64;
         let mse = net.errors(ctx, &net.from_codes(&codes), &targets) / p;
         let bpp = net.bits(&codes) / p;
-        let loss = (&mse + &bpp * cfg.lambda).mean(Kind::Float);
+        let lambda = training_rate_weight(cfg.lambda, warmup, step, cfg.steps);
+        let loss = (&mse + &bpp * lambda).mean(Kind::Float);
         opt.backward_step_clip_norm(&loss, 1.0);
         let mse = mse.mean(Kind::Float).double_value(&[]);
         if !mse.is_finite() {

@@ -12,8 +12,8 @@ use gonpack::render::metrics::pack_psnr;
 use gonpack::render::{to_u8, PackImages};
 use gonpack_train::grid::{GridNet, SizeContext};
 use gonpack_train::grid_encode::{
-    default_precondition, encode_grid_pack, pack_with_decoder, quality_lambda, rate_of,
-    train_grids, GridConfig, PRECONDITION_QUALITY,
+    default_precondition, default_warmup, encode_grid_pack, pack_with_decoder, quality_lambda,
+    rate_of, train_grids, training_rate_weight, GridConfig, PRECONDITION_QUALITY,
 };
 use indicatif::ProgressBar;
 use tch::{Device, Tensor};
@@ -336,5 +336,37 @@ fn grey_sets_precondition_at_every_quality_colour_sets_from_4() {
             colour,
             "colour + alpha, quality {q}"
         );
+    }
+}
+
+/// Preconditioned training warms λ up under quality 2 only, linearly over the first quarter
+/// of its steps; without the warm-up every step has the full λ.
+#[test]
+fn preconditioned_training_under_quality_2_ramps_lambda_up_over_a_quarter() {
+    for (q, warm) in [
+        (1.0, true),
+        (1.5, true),
+        (1.99, true),
+        (2.0, false),
+        (3.5, false),
+    ] {
+        let lambda = quality_lambda(q);
+        assert_eq!(default_warmup(lambda, true), warm, "quality {q}");
+        assert!(
+            !default_warmup(lambda, false),
+            "quality {q}, not preconditioned"
+        );
+    }
+    let lambda = quality_lambda(1.0);
+    let ramp = [0, 100, 200, 400, 1000, 1999].map(|s| training_rate_weight(lambda, true, s, 2000));
+    let want = [0.0, 0.2, 0.4, 0.8, 1.0, 1.0].map(|f| f * lambda);
+    for (got, want) in ramp.iter().zip(want) {
+        assert!(
+            (got - want).abs() < 1e-12 * lambda,
+            "{ramp:?} against {want}"
+        );
+    }
+    for s in [0, 10, 1999] {
+        assert_eq!(training_rate_weight(lambda, false, s, 2000), lambda);
     }
 }

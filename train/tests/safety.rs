@@ -146,6 +146,15 @@ fn bad_options_are_refused_before_any_image_is_read() {
             &["--lambda=-1"],
             "--lambda: rate weight -1 (must be finite, at least 0)",
         ),
+        (
+            &["--model", "vector", "--warmup", "true"],
+            "--warmup applies to --model grid only",
+        ),
+        (
+            &["--model", "vector", "--precondition", "false"],
+            "--precondition applies to --model grid only",
+        ),
+        (&["--jitter"], "--jitter applies to --model vector only"),
     ];
     for (args, says) in cases {
         let mut all = vec!["encode", d, "-o", o, "-q"];

@@ -69,6 +69,11 @@ pub struct EncodeArgs {
     /// level alive [default: true for grey images, for colour images from quality 4 up]
     #[arg(long, value_name = "BOOL")]
     precondition: Option<bool>,
+    /// Grid model: ramp the rate weight λ up from 0 over the first quarter of training, which
+    /// keeps the full-resolution level alive at high λ [default: true where preconditioned and
+    /// under quality 2]
+    #[arg(long, value_name = "BOOL")]
+    warmup: Option<bool>,
     /// Grid model: latent levels (level l has 1/2^l of the image's width and height).
     #[arg(long, default_value_t = G.shape.levels)]
     levels: usize,
@@ -320,6 +325,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
         ("--quality", a.quality.is_some()),
         ("--lambda", a.lambda.is_some()),
         ("--precondition", a.precondition.is_some()),
+        ("--warmup", a.warmup.is_some()),
         ("--levels", a.levels != G.shape.levels),
         ("--global", a.global != G.shape.global),
         ("--frequencies", a.frequencies != G.shape.frequencies),
@@ -357,6 +363,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
         },
         lambda: rate_weight(a.quality, a.lambda, None),
         precondition: a.precondition,
+        warmup: a.warmup,
         steps: a.steps.unwrap_or(G.steps),
         batch: a.batch.unwrap_or(G.batch),
         lr: a.lr.unwrap_or(G.lr),
