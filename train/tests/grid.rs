@@ -370,3 +370,30 @@ fn preconditioned_training_under_quality_2_ramps_lambda_up_over_a_quarter() {
         assert_eq!(training_rate_weight(lambda, false, s, 2000), lambda);
     }
 }
+
+/// Training uses the warm-up: the first step of a warmed-up run is a step at λ = 0 (the same
+/// decoder and rate model as a run at λ = 0), unlike a run at full λ from the start.
+#[test]
+fn a_warmed_up_first_training_step_prices_no_rate() {
+    let images = images();
+    let run = |lambda: f64, warmup: bool| {
+        let cfg = GridConfig {
+            lambda,
+            warmup: Some(warmup),
+            precondition: Some(true),
+            ..config(1)
+        };
+        let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
+        (net.to_weights().unwrap(), net.rate_model().unwrap().scales)
+    };
+    let lambda = quality_lambda(1.0);
+    let warmed = run(lambda, true);
+    assert!(
+        warmed == run(0.0, false),
+        "the warmed-up first step priced rate"
+    );
+    assert!(
+        warmed != run(lambda, false),
+        "λ made no difference to a step"
+    );
+}
