@@ -42,7 +42,7 @@ pub fn rate_weight(quality: Option<f64>, lambda: Option<f64>, stored: Option<f64
 }
 
 /// Lowest `--quality`.
-pub const MIN_QUALITY: f64 = 1.0;
+pub const MIN_QUALITY: f64 = 0.0;
 /// Highest `--quality`.
 pub const MAX_QUALITY: f64 = 8.0;
 

@@ -229,8 +229,11 @@ fn add_and_reuse(model: &str) {
     // A grid pack at another operating point than the default: it records its rate weight,
     // which `add` and `encode --decoder` then default to.
     let grid = model == "grid";
+    // A vector pack with fewer bits than the default 8: `encode --decoder` defaults to them.
     if grid {
         args.extend(["--quality", "5"]);
+    } else {
+        args.extend(["--bits", "5"]);
     }
     let out = gonpack(&args);
     assert!(out.status.success(), "{}", text(&out));
@@ -290,6 +293,19 @@ fn add_and_reuse(model: &str) {
         stored,
         "encoded at the base's operating point"
     );
+    let bits = |path: &std::path::Path| {
+        gonpack::Reader::open(path, gonpack::Limits::default())
+            .unwrap()
+            .header()
+            .bits
+    };
+    if !grid {
+        assert_eq!(bits(&reuse), 5, "encoded with the base's bits");
+        let r = reuse.to_str().unwrap();
+        let out = gonpack(&["encode", m, "--decoder", p, "-o", r, "--bits", "6", "-q"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(bits(&reuse), 6, "--bits overrides");
+    }
     if grid {
         let r = reuse.to_str().unwrap();
         let out = gonpack(&["encode", m, "--decoder", p, "-o", r, "--quality", "2", "-q"]);

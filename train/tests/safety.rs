@@ -155,6 +155,11 @@ fn bad_options_are_refused_before_any_image_is_read() {
             "--precondition applies to --model grid only",
         ),
         (&["--jitter"], "--jitter applies to --model vector only"),
+        (&["--quality=-0.5"], "\"-0.5\" is not a number from 0 to 8"),
+        (
+            &["--model", "vector", "--quality", "1"],
+            "--quality applies to --model grid only",
+        ),
     ];
     for (args, says) in cases {
         let mut all = vec!["encode", d, "-o", o, "-q"];

@@ -573,3 +573,48 @@ fn jittered_points_stay_inside_their_own_cells() {
         mean / cell
     );
 }
+
+/// `n` copies of the corpus's first digits (the choice reads sizes and channels only).
+fn digits(n: usize) -> Vec<SourceImage> {
+    let corpus = common::corpus_images("mnist", 16);
+    (0..n)
+        .map(|i| SourceImage {
+            name: format!("{i}.png"),
+            ..corpus[i % corpus.len()].clone()
+        })
+        .collect()
+}
+
+#[test]
+fn low_qualities_of_large_small_grey_sets_choose_the_vector_model() {
+    use gonpack_train::model_choice::{auto_model, low_rate_bits, ModelChoice, VECTOR_MIN_PIXELS};
+    let per_image = 28 * 28;
+    let enough = (VECTOR_MIN_PIXELS / per_image + 1) as usize;
+    let set = digits(enough);
+    let vector = |bits| ModelChoice::Vector { bits };
+    // Qualities 0, 0.5, 1 and 1.5 give 2 to 5 bits; from quality 2 the grids.
+    for (q, want) in [
+        (0.0, vector(2)),
+        (0.4, vector(2)),
+        (0.5, vector(3)),
+        (1.0, vector(4)),
+        (1.5, vector(5)),
+        (1.99, vector(5)),
+        (2.0, ModelChoice::Grid),
+        (3.5, ModelChoice::Grid),
+    ] {
+        assert_eq!(auto_model(&set, q), want, "quality {q}");
+    }
+    assert_eq!(low_rate_bits(8.0), 5);
+    // One image too few, one colour picture, one image larger than 32x32: the grids.
+    assert_eq!(auto_model(&set[1..], 1.0), ModelChoice::Grid);
+    let mut colour = set.clone();
+    colour.extend(common::corpus_images("cifar", 1));
+    assert_eq!(auto_model(&colour, 1.0), ModelChoice::Grid);
+    let mut large = set.clone();
+    large[0].width = 33;
+    assert_eq!(auto_model(&large, 1.0), ModelChoice::Grid);
+    let mut alpha = set;
+    alpha[0].channels = 2;
+    assert_eq!(auto_model(&alpha, 1.0), ModelChoice::Grid);
+}

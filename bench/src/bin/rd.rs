@@ -19,6 +19,9 @@ use gonpack_bench::grid_codec::GridCodec;
 use gonpack_bench::super_resolution::SuperResolution;
 use gonpack_bench::{report, BenchError, Codec, Run, TestSet};
 use gonpack_train::grid_encode::{default_grid_steps, quality_lambda, GridConfig};
+use gonpack_train::model_choice::{
+    auto_model, low_rate_bits, low_rate_training, ModelChoice, LOW_RATE_LATENT,
+};
 
 /// Trains one gonpack grid decoder per `--quality` and one vector decoder per `--latent` size
 /// on `--train` (the `encode` defaults unless set here), encodes the test images against it frozen at every `--refine` x `--bits`
@@ -59,8 +62,10 @@ struct Args {
     /// Training steps (default: one per training image, 1,000 to 3,000).
     #[arg(long)]
     steps: Option<usize>,
-    /// Qualities of the grid model (`gonpack encode --quality`), one decoder trained for each;
-    /// `none` for no grid rows.
+    /// Qualities (`gonpack encode --quality`), each with the model `encode` chooses: the grid
+    /// model, one decoder trained for each; under quality 2 on large sets of small grey images
+    /// the vector model, one decoder for all such qualities (their bits do not change
+    /// training); `none` for no such rows.
     #[arg(long, value_delimiter = ',', default_value = "2,3,4,5")]
     quality: Vec<String>,
     /// Training steps of each grid decoder (default: as `gonpack encode`, one per training
@@ -185,13 +190,38 @@ fn run(a: &Args) -> Result<(), BenchError> {
     };
     let grid_sr = qualities.iter().copied().reduce(f64::max);
     if !a.sr_only {
-        if !qualities.is_empty() {
+        // Each quality trains the model `encode` would choose for these training images.
+        let (vector_qualities, grid_qualities): (Vec<f64>, Vec<f64>) = qualities
+            .iter()
+            .partition(|&&q| auto_model(&train, q) != ModelChoice::Grid);
+        if !grid_qualities.is_empty() {
             let mut codec = GridCodec {
                 train: &train,
                 cfg: grid_cfg.clone(),
-                qualities,
+                qualities: grid_qualities,
             };
             records.extend(codec.run(&set)?);
+        }
+        if !vector_qualities.is_empty() {
+            // Bits do not change training: one decoder serves every such quality.
+            let bits: Vec<u8> = vector_qualities.iter().map(|&q| low_rate_bits(q)).collect();
+            let mut opts = options(LOW_RATE_LATENT);
+            low_rate_training(&mut opts.train);
+            if let Some(steps) = a.steps {
+                opts.train.steps = steps;
+            }
+            let mut codec = GonpackCodec {
+                train: &train,
+                opts,
+                refines: vec![gonpack_train::DEFAULT_REFINE],
+                bits: bits.clone(),
+                decoder: None,
+            };
+            for mut r in codec.run(&set)? {
+                let q = bits.iter().position(|b| r.setting == format!("{b} bits"));
+                r.config = format!("vector at quality {}", vector_qualities[q.unwrap_or(0)]);
+                records.push(r);
+            }
         }
         for &latent in &latents {
             let mut codec = GonpackCodec {

@@ -11,8 +11,9 @@ use gonpack::text::ShownPath;
 use gonpack::{Limits, ModelShape, Output, Pack, Reader, SizeBreakdown};
 use gonpack_train::grid_encode::{
     default_grid_steps, encode_grid_pack, encode_with_grid_decoder, parse_quality, rate_weight,
-    GridConfig,
+    GridConfig, DEFAULT_QUALITY,
 };
+use gonpack_train::model_choice::{auto_model, low_rate_training, ModelChoice};
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
 /// The training defaults of the vector model.
@@ -52,11 +53,14 @@ pub struct EncodeArgs {
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// The model: `grid` (a pyramid of latent grids per image, format version 5) or `vector`
-    /// (one latent vector per image or patch, versions 1 to 4).
-    #[arg(long, value_enum, default_value_t = Model::Grid)]
-    model: Model,
-    /// Grid model: the operating point, a number from 1 (fewest bits) to 8 (best quality);
-    /// each whole step halves the rate weight λ = 0.032 / 2^quality.
+    /// (one latent vector per image or patch, versions 1 to 4) [default: grid, except under
+    /// --quality 2 for sets of at least 4 megapixels of grey images of at most 32x32, when no
+    /// other model setting is given: the vector model with 64 latents of 2 + ⌊2 · quality⌋
+    /// bits]
+    #[arg(long, value_enum)]
+    model: Option<Model>,
+    /// The operating point, a number from 0 (fewest bits) to 8 (best quality); for the grid
+    /// model each whole step halves the rate weight λ = 0.032 / 2^quality.
     /// [default: 3.5; with --decoder, the base pack's own operating point where it records
     /// one]
     #[arg(long, value_parser = parse_quality)]
@@ -136,9 +140,9 @@ pub struct EncodeArgs {
     /// Margin around each patch that neighbouring patches share and blend over.
     #[arg(long, default_value_t = gonpack::consts::DEFAULT_OVERLAP)]
     overlap: u32,
-    /// Bits per latent value (1-16).
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=i64::from(gonpack::consts::MAX_BITS)))]
-    bits: u8,
+    /// Bits per latent value (1-16) [default: 8; with --decoder, the base pack's].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=i64::from(gonpack::consts::MAX_BITS)))]
+    bits: Option<u8>,
     #[command(flatten)]
     latent_args: LatentArgs,
     /// In training, move each pixel's --supersample points to random places inside their cells
@@ -187,9 +191,10 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     // Every option and the output path are checked before any image is read.
     let latent_opts = a.latent_args.options(a.quiet)?;
     let mut opts = options(&a, &latent_opts);
-    match &a.decoder {
-        Some(_) => train::check_bits(a.bits)?,
-        None => opts.validate()?,
+    match (&a.decoder, a.bits) {
+        (Some(_), Some(bits)) => train::check_bits(bits)?,
+        (Some(_), None) => {}
+        (None, _) => opts.validate()?,
     }
     let shard = a.shard.unwrap_or(Shard::ALL);
     let output = a.output.clone().unwrap_or_else(|| match a.shard {
@@ -199,7 +204,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         None => gonpack_cli::sibling(&a.dir, ".gonpack"),
     });
     let pending = PendingFile::replacing(&output)?;
-    // With --decoder the base pack's model decides; without, --model.
+    // With --decoder the base pack's model decides; without, --model, else the images.
     let base_grid = match &a.decoder {
         Some(base) => Some(
             Reader::open(base, Limits::default())?
@@ -209,14 +214,26 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         ),
         None => None,
     };
-    let grid = base_grid.unwrap_or(a.model == Model::Grid);
+    let mut grid = base_grid.unwrap_or(a.model != Some(Model::Vector));
+    let mut cfg = grid_options(&a, &latent_opts);
     if a.decoder.is_none() {
         check_model_options(&a, grid)?;
+        if grid {
+            cfg.validate()?;
+        }
+    }
+    let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
+    // The quality for which the vector model was chosen, when it was.
+    let mut chosen = None;
+    if a.decoder.is_none() && a.model.is_none() && !model_tuned(&a) {
+        let q = a.quality.unwrap_or(DEFAULT_QUALITY);
+        if let ModelChoice::Vector { bits } = auto_model(&images, q) {
+            (grid, chosen) = (false, Some(q));
+            low_rate_training(&mut opts.train);
+            opts.bits = bits;
+        }
     }
     if grid {
-        let mut cfg = grid_options(&a, &latent_opts);
-        cfg.validate()?;
-        let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
         let (pack, timing) = match &a.decoder {
             Some(base) => {
                 let base_pack = Reader::open(base, Limits::default())?
@@ -244,11 +261,11 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
         return gonpack_cli::emit(&text).map_err(Into::into);
     }
-    let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
     if let Some(base) = &a.decoder {
         let (base, _) = Pack::read(base, &Limits::default())?;
         let t = Instant::now();
-        let pack = train::encode_with_decoder(&base, &images, a.bits, &latent_opts)?;
+        let bits = a.bits.unwrap_or(base.quant.bits);
+        let pack = train::encode_with_decoder(&base, &images, bits, &latent_opts)?;
         let sizes = save(pack.to_bytes()?, pending)?;
         let timing = format!(
             "  time     {:.1} s: latents {:.1} s against the decoder of {} (not trained)\n",
@@ -259,7 +276,7 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
         return gonpack_cli::emit(&text).map_err(Into::into);
     }
-    if a.steps.is_none() {
+    if a.steps.is_none() && chosen.is_none() {
         let latents = images
             .iter()
             .map(|i| opts.patches.units(i.width, i.height))
@@ -267,7 +284,15 @@ pub fn run(a: EncodeArgs) -> Result<()> {
         opts.train.steps = default_steps(latents);
     }
     let (pack, rep) = train::encode(&images, &opts)?;
-    let timing = trained(&a, start, &rep.train, "latents", rep.latent_seconds);
+    let mut timing = trained(&a, start, &rep.train, "latents", rep.latent_seconds);
+    if let Some(q) = chosen {
+        timing = format!(
+            "  model    vector, {} latents of {} bits per image: chosen for quality {q} on {} small grey images (--model grid keeps the grids)\n{timing}",
+            opts.train.shape.latent_dim,
+            opts.bits,
+            images.len()
+        );
+    }
     let sizes = save(pack.to_bytes()?, pending)?;
     let text = summary(&a, &output, &images, &pack, &sizes, &timing)?;
     gonpack_cli::emit(&text).map_err(Into::into)
@@ -312,7 +337,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
         ("--w0", a.w0 != D.shape.w0_first),
         ("--w0-hidden", a.w0_hidden != D.shape.w0_hidden),
         ("--pixels", a.pixels != D.pixels),
-        ("--bits", a.bits != 8),
+        ("--bits", a.bits.is_some()),
         ("--patch", a.patch != gonpack::consts::DEFAULT_PATCH),
         ("--overlap", a.overlap != gonpack::consts::DEFAULT_OVERLAP),
         ("--jitter", a.jitter),
@@ -321,16 +346,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
             l.quant_refine != train::DEFAULT_QUANT_REFINE,
         ),
     ];
-    let grid_only = [
-        ("--quality", a.quality.is_some()),
-        ("--lambda", a.lambda.is_some()),
-        ("--precondition", a.precondition.is_some()),
-        ("--warmup", a.warmup.is_some()),
-        ("--levels", a.levels != G.shape.levels),
-        ("--global", a.global != G.shape.global),
-        ("--frequencies", a.frequencies != G.shape.frequencies),
-        ("--crop", a.crop != G.crop),
-    ];
+    let grid_only = grid_only_options(a);
     let (other, wrong) = if grid {
         ("vector", &vector_only[..])
     } else {
@@ -342,6 +358,37 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// The options of the grid model only, each with whether it was given.
+fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 8] {
+    [
+        ("--quality", a.quality.is_some()),
+        ("--lambda", a.lambda.is_some()),
+        ("--precondition", a.precondition.is_some()),
+        ("--warmup", a.warmup.is_some()),
+        ("--levels", a.levels != G.shape.levels),
+        ("--global", a.global != G.shape.global),
+        ("--frequencies", a.frequencies != G.shape.frequencies),
+        ("--crop", a.crop != G.crop),
+    ]
+}
+
+/// Whether the arguments set the model beyond `--quality` (an option of the grid model, or
+/// one whose default depends on the model), which keeps `encode` on the grid model when
+/// `--model` is not given.
+fn model_tuned(a: &EncodeArgs) -> bool {
+    let shared = [
+        a.hidden.is_some(),
+        a.layers.is_some(),
+        a.inner_steps.is_some(),
+        a.step_init.is_some(),
+        a.steps.is_some(),
+        a.batch.is_some(),
+        a.lr.is_some(),
+        a.latent_args.refine.is_some(),
+    ];
+    shared.contains(&true) || grid_only_options(a)[1..].iter().any(|(_, given)| *given)
 }
 
 /// The grid-model settings the arguments ask for.
@@ -414,7 +461,7 @@ fn options(a: &EncodeArgs, latent_opts: &LatentOptions) -> EncodeOptions {
             device: latent_opts.device,
             log_every: if a.verbose { 250 } else { 0 },
         },
-        bits: a.bits,
+        bits: a.bits.unwrap_or(8),
         refine: latent_opts.refine,
         quant_refine: latent_opts.quant_refine,
         weight_format: if a.f32_weights {

@@ -6,7 +6,7 @@ use gonpack_train::{self as train, LatentOptions, Result};
 #[derive(Debug, Args)]
 pub struct LatentArgs {
     /// Extra steps per latent with the decoder frozen [default: 30 grid (Adam on error + λ ·
-    /// rate), 5 vector (a step is taken only where it lowers the image's error)].
+    /// rate), 20 vector (a step is taken only where it lowers the image's error)].
     #[arg(long)]
     pub refine: Option<usize>,
     /// Then steps on the error of the quantised latent, as stored (a step is taken only where
