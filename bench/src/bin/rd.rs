@@ -214,12 +214,12 @@ fn run(a: &Args) -> Result<(), BenchError> {
                 train: &train,
                 opts,
                 refines: vec![gonpack_train::DEFAULT_REFINE],
-                bits: bits.clone(),
+                bits,
                 decoder: None,
             };
-            for mut r in codec.run(&set)? {
-                let q = bits.iter().position(|b| r.setting == format!("{b} bits"));
-                r.config = format!("vector at quality {}", vector_qualities[q.unwrap_or(0)]);
+            // One refinement setting: one record per bits, in the order of the qualities.
+            for (mut r, q) in codec.run(&set)?.into_iter().zip(&vector_qualities) {
+                r.config = format!("vector at quality {q}");
                 records.push(r);
             }
         }
