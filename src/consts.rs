@@ -3,8 +3,8 @@
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Newest container version: adds learned sampling kernels of latent grids ([`SAMPLING_VERSION`]). A
-/// pack is written with the oldest version that can hold it.
+/// Newest container version: adds learned sampling kernels of latent grids
+/// ([`SAMPLING_VERSION`]). A pack is written with the oldest version that can hold it.
 pub const VERSION: u16 = 6;
 /// The version that added alpha channels.
 pub const ALPHA_VERSION: u16 = 4;

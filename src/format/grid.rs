@@ -1,7 +1,8 @@
 //! The latent-grid model (format versions 5 and 6): each image is a pyramid of one-channel
-//! latent grids, sampled at the pixel (bilinearly, or in version 6 with a learned kernel) and fed
-//! with Fourier features of the coordinate to a small shared sine network. Shape, weights and the per-pixel formulas live here, written once
-//! for the pure-Rust renderer and the trainer (format-spec §11).
+//! latent grids, sampled at the pixel (bilinearly, or in version 6 under a learned kernel) and
+//! fed with Fourier features of the coordinate to a small shared sine network. Shape, weights
+//! and the per-pixel formulas live here, written once for the pure-Rust renderer and the
+//! trainer (format-spec §11).
 use crate::consts::{
     KERNEL_KNOTS, KERNEL_KNOTS_PER_CELL, MAX_FREQUENCIES, MAX_GLOBAL, MAX_GON_STEPS, MAX_HIDDEN,
     MAX_LAYERS, MAX_LEVELS, SAMPLING_BILINEAR, SAMPLING_KERNEL,

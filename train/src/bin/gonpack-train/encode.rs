@@ -79,8 +79,9 @@ pub struct EncodeArgs {
     /// Output pack [default: DIR.gonpack; with --shard, DIR.part-I-of-N.gonpack].
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// The model: `grid` (a pyramid of latent grids per image, format version 5, or 6 with `--sampling kernel`) or `vector`
-    /// (one latent vector per image or patch, versions 1 to 4) [default: grid, except under
+    /// The model: `grid` (a pyramid of latent grids per image, format version 5, or 6 with
+    /// `--sampling kernel`) or `vector` (one latent vector per image or patch, versions 1 to 4)
+    /// [default: grid, except under
     /// --quality 2 for sets of at least 4 megapixels of grey images of at most 32x32, when no
     /// other model setting is given: the vector model with 64 latents of 2 + ⌊2 · quality⌋
     /// bits]
