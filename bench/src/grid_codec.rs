@@ -1,4 +1,4 @@
-//! gonpack's grid model (format versions 5 and 6) as a benchmark codec: one decoder trained per
+//! gonpack's grid model (format version 5) as a benchmark codec: one decoder trained per
 //! `--quality` on the training images (as `gonpack encode --quality Q` trains it), the test
 //! images encoded against it frozen, each point a real pack whose bytes are counted and whose
 //! images are rendered as `decode` renders them.

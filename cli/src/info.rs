@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use gonpack::consts::{LATENT_CODING_CONTEXT, LATENT_CODING_RANGE};
-use gonpack::format::grid::Sampling;
 use gonpack::text::{shown, ShownPath};
 use gonpack::{Output, Reader, Result};
 
@@ -97,7 +96,6 @@ pub fn run(a: InfoArgs) -> Result<()> {
             o.insert("rate_weight".into(), rate.into());
             o.insert("global_latents".into(), g.global.into());
             o.insert("frequencies".into(), g.frequencies.into());
-            o.insert("sampling".into(), sampling_name(g.sampling).into());
             o.insert("gon_steps".into(), g.steps.into());
             o.insert("parameters".into(), g.param_count().into());
             o.insert(
@@ -113,8 +111,8 @@ pub fn run(a: InfoArgs) -> Result<()> {
     if let Some(g) = grid {
         writeln!(
             o,
-            "  decoder  latent grids: {} levels ({} sampling) + {} global, {} Fourier frequencies, {} sine layers x {} wide, {} channel(s), {} output, {} parameters ({})",
-            g.levels, sampling_name(g.sampling), g.global, g.frequencies, g.layers, g.hidden, g.channels, output, g.param_count(), weights
+            "  decoder  latent grids: {} levels + {} global, {} Fourier frequencies, {} sine layers x {} wide, {} channel(s), {} output, {} parameters ({})",
+            g.levels, g.global, g.frequencies, g.layers, g.hidden, g.channels, output, g.param_count(), weights
         )
         .ok();
         writeln!(
@@ -198,13 +196,5 @@ fn coding_name(coding: u8) -> (&'static str, &'static str) {
         LATENT_CODING_RANGE => ("range", "range-coded under per-plane laws"),
         LATENT_CODING_CONTEXT => ("context", "range-coded under a context model"),
         _ => ("plain", "zstd-compressed"),
-    }
-}
-
-/// The name `info` gives a grid pack's sampling.
-fn sampling_name(s: Sampling) -> &'static str {
-    match s {
-        Sampling::Bilinear => "bilinear",
-        Sampling::Kernel => "learned kernel",
     }
 }

@@ -1,4 +1,4 @@
-//! From images to a grid pack (format versions 5 and 6): train the grid decoder with its rate model
+//! From images to a grid pack (format version 5): train the grid decoder with its rate model
 //! ([`train_grids`]), derive each image's grids from the origin and refine them against
 //! distortion + λ · rate with the decoder frozen ([`encode_grids`]), under the trained rate model
 //! and then again under the context models fitted to those codes, fit the entropy model and
@@ -18,7 +18,7 @@ use crate::gon::{check_optimiser, TrainReport};
 use crate::grid::{GridNet, RateModel, SizeContext};
 use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
 use gonpack::format::context::fit_context_models;
-use gonpack::format::grid::{GridShape, GridWeights, Sampling};
+use gonpack::format::grid::{GridShape, GridWeights};
 use gonpack::format::grid_pack::{check_rate_weight, fit_models, grid_runs, GridPack};
 use gonpack::format::model::Output;
 use gonpack::format::ImageEntry;
@@ -170,7 +170,6 @@ impl GridConfig {
             layers: 2,
             steps: 2,
             output: Output::Identity,
-            sampling: Sampling::Bilinear,
         },
         lambda: 0.004,
         steps: 1400,

@@ -42,7 +42,7 @@ pub fn low_rate_training(train: &mut TrainConfig) {
 /// The model `encode` trains when not told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelChoice {
-    /// Latent grids (format versions 5 and 6).
+    /// Latent grids (format version 5).
     Grid,
     /// One latent vector of [`LOW_RATE_LATENT`] values per image, stored with `bits` bits each.
     Vector {

@@ -400,55 +400,6 @@ fn stalled_training_is_reported() {
 /// `--sigmoid` writes a version-3 pack with a logistic output, `--jitter` trains with it, the
 /// decoder learns, and a pack encoded against it keeps its output function.
 #[test]
-fn learned_sampling_kernels_write_a_version_6_pack_that_new_images_reuse() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = sample_folder(tmp.path());
-    let (base, again) = (tmp.path().join("k.gonpack"), tmp.path().join("l.gonpack"));
-    let d = dir.to_str().unwrap();
-    for args in [
-        vec![
-            "encode",
-            d,
-            "-o",
-            base.to_str().unwrap(),
-            "--steps",
-            "150",
-            "--sampling",
-            "kernel",
-        ],
-        vec![
-            "encode",
-            d,
-            "-o",
-            again.to_str().unwrap(),
-            "--decoder",
-            base.to_str().unwrap(),
-        ],
-    ] {
-        let out = gonpack(&[&args[..], &["-q"]].concat());
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    for pack in [&base, &again] {
-        let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
-        assert!(out.status.success(), "{}", text(&out));
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(
-            (json["version"].as_u64(), json["sampling"].as_str()),
-            (Some(6), Some("learned kernel"))
-        );
-    }
-    assert_eq!(decoder_of(&base), decoder_of(&again));
-    // The vector model has no levels to sample.
-    let out = gonpack(&["encode", d, "--model", "vector", "--sampling", "kernel"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out).contains("--sampling applies to --model grid only"),
-        "{}",
-        text(&out)
-    );
-}
-
-#[test]
 fn sigmoid_and_jitter_write_a_version_3_pack() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = sample_folder(tmp.path());

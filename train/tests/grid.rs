@@ -1,11 +1,10 @@
-//! The grid model (format versions 5 and 6) with tch: training beats a flat picture by a margin,
+//! The grid model (format version 5) with tch: training beats a flat picture by a margin,
 //! refinement lowers the loss it optimises, and the pure-Rust renderer agrees with the
 //! trainer's forward pass to within one 8-bit level (needs libtorch).
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
 use gonpack::format::context::{self, fit_context_models};
-use gonpack::format::grid::Sampling;
 use gonpack::format::grid_pack::GridPack;
 use gonpack::format::grid_pack::{code_starts, grid_runs};
 use gonpack::pixels::SourceImage;
@@ -51,19 +50,8 @@ fn stored_grids(pack: &GridPack, i: usize, starts: &[usize]) -> Vec<Tensor> {
 
 #[test]
 fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
-    for sampling in [Sampling::Kernel, Sampling::Bilinear] {
-        let mut cfg = config(150);
-        cfg.shape.sampling = sampling;
-        trains_and_renders_as_tch(&cfg);
-    }
-}
-
-/// Trains a pack of [`images`] under `cfg` and checks it against a flat picture and the
-/// renderer against the trainer's forward pass.
-fn trains_and_renders_as_tch(cfg: &GridConfig) {
     let images = images();
-    let (pack, report) = encode_grid_pack(&images, cfg).unwrap();
-    assert_eq!(pack.shape().sampling, cfg.shape.sampling);
+    let (pack, report) = encode_grid_pack(&images, &config(150)).unwrap();
     let psnr = pack_psnr(&pack, &images).unwrap();
     let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
     let flat = common::flat_psnr(&images);
@@ -95,9 +83,8 @@ fn trains_and_renders_as_tch(cfg: &GridConfig) {
             .unwrap();
         assert!(
             worst <= 1,
-            "{} ({:?}): renderer and tch differ by {worst} levels",
-            e.name,
-            cfg.shape.sampling
+            "{}: renderer and tch differ by {worst} levels",
+            e.name
         );
     }
 }

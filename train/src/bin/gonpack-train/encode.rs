@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
-use gonpack::format::grid::Sampling;
 use gonpack::format::patches::Geometry;
 use gonpack::io::{PendingFile, Shard};
 use gonpack::pixels::{colour_channels, has_alpha, SourceImage};
@@ -25,36 +24,10 @@ const G: GridConfig = GridConfig::DEFAULT;
 /// `--model`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Model {
-    /// Latent grids (format versions 5 and 6).
+    /// Latent grids (format version 5).
     Grid,
     /// One latent vector per image or patch.
     Vector,
-}
-
-/// `--sampling`: how grid levels are sampled between their values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum SamplingArg {
-    /// Bilinear taps (format version 5).
-    Bilinear,
-    /// A 4-tap kernel per level, learned with the decoder from Catmull-Rom's cubic (format
-    /// version 6).
-    Kernel,
-}
-
-impl SamplingArg {
-    fn of(s: Sampling) -> Self {
-        match s {
-            Sampling::Kernel => SamplingArg::Kernel,
-            Sampling::Bilinear => SamplingArg::Bilinear,
-        }
-    }
-
-    fn sampling(self) -> Sampling {
-        match self {
-            SamplingArg::Kernel => Sampling::Kernel,
-            SamplingArg::Bilinear => Sampling::Bilinear,
-        }
-    }
 }
 
 use gonpack_train::Result;
@@ -79,9 +52,8 @@ pub struct EncodeArgs {
     /// Output pack [default: DIR.gonpack; with --shard, DIR.part-I-of-N.gonpack].
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// The model: `grid` (a pyramid of latent grids per image, format version 5, or 6 with
-    /// `--sampling kernel`) or `vector` (one latent vector per image or patch, versions 1 to 4)
-    /// [default: grid, except under
+    /// The model: `grid` (a pyramid of latent grids per image, format version 5) or `vector`
+    /// (one latent vector per image or patch, versions 1 to 4) [default: grid, except under
     /// --quality 2 for sets of at least 4 megapixels of grey images of at most 32x32, when no
     /// other model setting is given: the vector model with 64 latents of 2 + ⌊2 · quality⌋
     /// bits]
@@ -115,9 +87,6 @@ pub struct EncodeArgs {
     /// Grid model: Fourier frequencies of the coordinate features.
     #[arg(long, default_value_t = G.shape.frequencies)]
     frequencies: usize,
-    /// Grid model: how levels are sampled between their values.
-    #[arg(long, value_enum, default_value_t = SamplingArg::of(G.shape.sampling))]
-    sampling: SamplingArg,
     /// Grid model: images larger than this in either direction are trained on crops of it.
     #[arg(long, default_value_t = G.crop)]
     crop: u32,
@@ -392,7 +361,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
 }
 
 /// The options of the grid model only, each with whether it was given.
-fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 9] {
+fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 8] {
     [
         ("--quality", a.quality.is_some()),
         ("--lambda", a.lambda.is_some()),
@@ -402,7 +371,6 @@ fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 9] {
         ("--global", a.global != G.shape.global),
         ("--frequencies", a.frequencies != G.shape.frequencies),
         ("--crop", a.crop != G.crop),
-        ("--sampling", a.sampling.sampling() != G.shape.sampling),
     ]
 }
 
@@ -439,7 +407,6 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
             } else {
                 Output::Identity
             },
-            sampling: a.sampling.sampling(),
         },
         lambda: rate_weight(a.quality, a.lambda, None),
         precondition: a.precondition,
