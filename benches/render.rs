@@ -1,9 +1,10 @@
 //! Render throughput in megapixels/s (criterion "Melem/s" = output pixels) of the pure-Rust
 //! renderer on the committed 16-digit packs (vector model) and the committed 12-image grid pack
-//! (the default grid decoder: 6 levels + 8 global latents, 2 sine layers of 32), at scale 1
-//! and 4, image by image into 8-bit buffers. `cargo bench -p gonpack-train --bench train` runs the same cases through the tch
+//! (the default grid decoder: 6 levels + 8 global latents, 2 sine layers of 32; also with its
+//! levels sampled under Catmull-Rom kernels, format version 6), at scale 1 and 4, image by image into 8-bit buffers. `cargo bench -p gonpack-train --bench train` runs the same cases through the tch
 //! forward pass for comparison.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gonpack::format::grid::{initial_kernel, Sampling};
 use gonpack::{render, Limits, Pack};
 
 fn pack(name: &str) -> Pack {
@@ -40,30 +41,40 @@ fn bench_render(c: &mut Criterion) {
 
 fn bench_grid_render(c: &mut Criterion) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/grid12.gonpack");
-    let mut reader = gonpack::Reader::open(&path, Limits::default()).expect("committed pack");
-    let index = reader.index().expect("index").to_vec();
-    let render = reader.prepare().expect("grid pack");
+    let bytes = std::fs::read(path).expect("committed pack");
+    // The same pack sampled bilinearly (as stored) and under Catmull-Rom kernels (version 6).
+    let mut kernel = gonpack::Reader::from_slice(&bytes, Limits::default())
+        .and_then(|r| r.into_grid_pack())
+        .expect("grid pack");
+    kernel.decoder.shape.sampling = Sampling::Kernel;
+    kernel.decoder.kernel = initial_kernel().repeat(kernel.decoder.shape.levels);
+    let kernel = kernel.to_bytes().expect("version 6").0;
     let mut g = c.benchmark_group("render/grid");
-    for scale in [1u32, 4] {
-        let sizes: Vec<(u32, u32)> = index
-            .iter()
-            .map(|e| (e.width * scale, e.height * scale))
-            .collect();
-        let pixels: u64 = sizes.iter().map(|&(w, h)| u64::from(w * h)).sum();
-        g.throughput(Throughput::Elements(pixels));
-        let mut bufs: Vec<Vec<u8>> = sizes
-            .iter()
-            .zip(&index)
-            .map(|(&(w, h), e)| vec![0u8; (w * h) as usize * usize::from(e.channels)])
-            .collect();
-        g.bench_function(format!("pure_rust_x{scale}"), |b| {
-            b.iter(|| {
-                for (i, buf) in bufs.iter_mut().enumerate() {
-                    render(i, sizes[i], index[i].channels, buf).unwrap();
-                    std::hint::black_box(&buf);
-                }
-            })
-        });
+    for (name, bytes) in [("", &bytes), ("kernel_", &kernel)] {
+        let mut reader = gonpack::Reader::from_slice(bytes, Limits::default()).expect("pack");
+        let index = reader.index().expect("index").to_vec();
+        let render = reader.prepare().expect("grid pack");
+        for scale in [1u32, 4] {
+            let sizes: Vec<(u32, u32)> = index
+                .iter()
+                .map(|e| (e.width * scale, e.height * scale))
+                .collect();
+            let pixels: u64 = sizes.iter().map(|&(w, h)| u64::from(w * h)).sum();
+            g.throughput(Throughput::Elements(pixels));
+            let mut bufs: Vec<Vec<u8>> = sizes
+                .iter()
+                .zip(&index)
+                .map(|(&(w, h), e)| vec![0u8; (w * h) as usize * usize::from(e.channels)])
+                .collect();
+            g.bench_function(format!("pure_rust_{name}x{scale}"), |b| {
+                b.iter(|| {
+                    for (i, buf) in bufs.iter_mut().enumerate() {
+                        render(i, sizes[i], index[i].channels, buf).unwrap();
+                        std::hint::black_box(&buf);
+                    }
+                })
+            });
+        }
     }
     g.finish();
 }

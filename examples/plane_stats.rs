@@ -1,9 +1,11 @@
 //! Where a grid pack's bits go: per latent plane, its codes over all images, the share that
 //! is non-zero, the mean magnitude and the zeroth-order entropy in bits per pixel of the
 //! images: `cargo run --release --example plane_stats -- PACK...`. A plane whose codes are
-//! all zero is one the decoder does not use.
+//! all zero is one the decoder does not use. Learned sampling kernels are listed after the
+//! table, one level per row, as their knots (distances 0, ¼ … 2).
 use std::collections::HashMap;
 
+use gonpack::format::grid::Sampling;
 use gonpack::format::grid_pack::{runs, GridPack};
 use gonpack::{Limits, Reader};
 
@@ -39,6 +41,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 100.0 * nonzero,
                 bits.abs() / pixels
             );
+        }
+        if pack.shape().sampling == Sampling::Kernel {
+            for l in 0..pack.shape().levels {
+                let knots = pack.decoder.level_kernel(l).iter();
+                let shown: Vec<String> = knots.map(|k| format!("{k:.3}")).collect();
+                println!("kernel of level {l}: {}", shown.join(" "));
+            }
         }
     }
     Ok(())

@@ -1,11 +1,11 @@
-//! Every magic number of the `.gonpack` container (versions 1 to 5), named as in
+//! Every magic number of the `.gonpack` container (versions 1 to 6), named as in
 //! `format-spec.md`.
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Newest container version: adds the latent-grid model ([`GRID_VERSION`]). A pack is written
-/// with the oldest version that can hold it.
-pub const VERSION: u16 = 5;
+/// Newest container version: adds learned sampling kernels of latent grids
+/// ([`SAMPLING_VERSION`]). A pack is written with the oldest version that can hold it.
+pub const VERSION: u16 = 6;
 /// The version that added alpha channels.
 pub const ALPHA_VERSION: u16 = 4;
 /// The version that added the output function.
@@ -67,6 +67,17 @@ pub const MAX_NAME_LEN: usize = 4096;
 
 /// The version that added latent grids (model [`MODEL_GRID`]).
 pub const GRID_VERSION: u16 = 5;
+/// The version that added the sampling of grid levels (header byte 46 of a grid pack).
+pub const SAMPLING_VERSION: u16 = 6;
+/// Grid sampling (header byte 46): half-pixel-centred bilinear, 2 x 2 taps (version 5's).
+pub const SAMPLING_BILINEAR: u8 = 0;
+/// Grid sampling (header byte 46, version 6): a kernel per level, 4 x 4 taps, its values at
+/// [`KERNEL_KNOTS`] distances stored with the decoder.
+pub const SAMPLING_KERNEL: u8 = 1;
+/// Knots of a level's sampling kernel: its values at distances `0, 1/4, … 2` value spacings.
+pub const KERNEL_KNOTS: usize = 9;
+/// Knots per value spacing of a sampling kernel.
+pub const KERNEL_KNOTS_PER_CELL: f64 = 4.0;
 /// Model code (header byte 42, version 5): one latent vector per image or patch.
 pub const MODEL_VECTOR: u8 = 0;
 /// Model code (header byte 42, version 5): a pyramid of latent grids per image.

@@ -310,7 +310,7 @@ impl<R: Read + Seek> Reader<R> {
     fn vectors_only(&self, what: &str) -> Result<()> {
         match self.header.grid {
             Some(_) => Err(self.named(Error::Unsupported(format!(
-                "{what}: this pack holds latent grids (version {GRID_VERSION}), not latent vectors"
+                "{what}: this pack holds latent grids (version {GRID_VERSION} or later), not latent vectors"
             )))),
             None => Ok(()),
         }

@@ -1,10 +1,11 @@
-//! Grid packs (format version 5) with the pure-Rust reader: byte-exact round trip, renders
+//! Grid packs (format versions 5 and 6) with the pure-Rust reader: byte-exact round trip, renders
 //! that resemble the originals at any size, the header's grid fields and their errors, and
 //! vector-only operations refused with a clear error. Needs no libtorch.
 mod common;
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 use gonpack::consts::*;
+use gonpack::format::grid::{initial_kernel, Sampling};
 use gonpack::format::grid_pack::GridPack;
 use gonpack::io::read_folder;
 use gonpack::render::metrics::{image_psnr, pack_psnr};
@@ -146,6 +147,66 @@ fn grid_header_fields_are_checked() {
     let mut v4 = good.clone();
     LE::write_u16(&mut v4[8..10], 4);
     assert!(matches!(open(&with_header_crc(v4)), Err(Error::Format(_))));
+    // Byte 46 is reserved in version 5: a sampling there is refused, not guessed.
+    assert!(matches!(edit(46, SAMPLING_KERNEL), Err(Error::Format(m)) if m.contains("reserved")));
+}
+
+#[test]
+fn kernel_sampling_is_version_6_and_round_trips() {
+    let mut pack = grid_pack();
+    assert_eq!(
+        pack.decoder.shape.sampling,
+        Sampling::Bilinear,
+        "the fixture is version 5"
+    );
+    pack.decoder.shape.sampling = Sampling::Kernel;
+    pack.decoder.kernel = initial_kernel().repeat(pack.decoder.shape.levels);
+    let (bytes, _) = pack.to_bytes().unwrap();
+    assert_eq!(LE::read_u16(&bytes[8..10]), SAMPLING_VERSION);
+    assert_eq!(bytes[46], SAMPLING_KERNEL);
+    let again = Reader::from_slice(&bytes, Limits::default())
+        .unwrap()
+        .into_grid_pack()
+        .unwrap();
+    assert_eq!(again.decoder, pack.decoder);
+    assert_eq!(again.codes, pack.codes);
+    assert_eq!(again.to_bytes().unwrap().0, bytes);
+    // The same codes sampled otherwise render otherwise.
+    let (kernel, bilinear) = (
+        pack_psnr(
+            &again,
+            &read_folder(&common::repo().join("tests/data/grid12"), false)
+                .unwrap()
+                .0,
+        )
+        .unwrap(),
+        pack_psnr(
+            &grid_pack(),
+            &read_folder(&common::repo().join("tests/data/grid12"), false)
+                .unwrap()
+                .0,
+        )
+        .unwrap(),
+    );
+    assert_ne!(kernel, bilinear);
+    // An unknown sampling code in version 6 is unsupported; version 5 refuses any.
+    let edit = |at: usize, v: u8| {
+        let mut d = bytes.clone();
+        d[at] = v;
+        Reader::from_slice(&with_header_crc(d), Limits::default()).map(|_| ())
+    };
+    assert!(
+        matches!(edit(46, 2), Err(Error::Unsupported(m)) if m == "grid sampling 2"),
+        "{:?}",
+        edit(46, 2)
+    );
+    assert!(matches!(edit(47, 1), Err(Error::Format(m)) if m.contains("reserved")));
+    let mut v5 = bytes.clone();
+    LE::write_u16(&mut v5[8..10], GRID_VERSION);
+    assert!(matches!(
+        Reader::from_slice(&with_header_crc(v5), Limits::default()),
+        Err(Error::Format(m)) if m.contains("reserved")
+    ));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! gonpack's grid model (format version 5) as a benchmark codec: one decoder trained per
+//! gonpack's grid model (format versions 5 and 6) as a benchmark codec: one decoder trained per
 //! `--quality` on the training images (as `gonpack encode --quality Q` trains it), the test
 //! images encoded against it frozen, each point a real pack whose bytes are counted and whose
 //! images are rendered as `decode` renders them.
@@ -37,8 +37,10 @@ impl Codec for GridCodec<'_> {
                 ..self.cfg.clone()
             };
             let config = format!(
-                "grids {}+{}, quality {q}",
-                cfg.shape.levels, cfg.shape.global
+                "grids {}+{}, {} sampling, quality {q}",
+                cfg.shape.levels,
+                cfg.shape.global,
+                cfg.shape.sampling.name()
             );
             let setting = format!("refine {}", cfg.refine);
             let what = format!("quality {q}");

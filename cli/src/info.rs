@@ -96,6 +96,7 @@ pub fn run(a: InfoArgs) -> Result<()> {
             o.insert("rate_weight".into(), rate.into());
             o.insert("global_latents".into(), g.global.into());
             o.insert("frequencies".into(), g.frequencies.into());
+            o.insert("sampling".into(), g.sampling.name().into());
             o.insert("gon_steps".into(), g.steps.into());
             o.insert("parameters".into(), g.param_count().into());
             o.insert(
@@ -111,8 +112,8 @@ pub fn run(a: InfoArgs) -> Result<()> {
     if let Some(g) = grid {
         writeln!(
             o,
-            "  decoder  latent grids: {} levels + {} global, {} Fourier frequencies, {} sine layers x {} wide, {} channel(s), {} output, {} parameters ({})",
-            g.levels, g.global, g.frequencies, g.layers, g.hidden, g.channels, output, g.param_count(), weights
+            "  decoder  latent grids: {} levels ({} sampling) + {} global, {} Fourier frequencies, {} sine layers x {} wide, {} channel(s), {} output, {} parameters ({})",
+            g.levels, g.sampling.name(), g.global, g.frequencies, g.layers, g.hidden, g.channels, output, g.param_count(), weights
         )
         .ok();
         writeln!(

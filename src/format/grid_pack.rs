@@ -1,4 +1,4 @@
-//! A pack of latent grids (format version 5) in memory, and its sections (format-spec §11).
+//! A pack of latent grids (format versions 5 and 6) in memory, and its sections (format-spec §11).
 
 use crate::consts::*;
 use crate::error::{Error, Result};

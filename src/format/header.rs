@@ -3,7 +3,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::format::grid::GridShape;
+use crate::format::grid::{GridShape, Sampling};
 use crate::format::model::{ModelShape, Output};
 use crate::format::patches::Geometry;
 
@@ -63,6 +63,7 @@ impl Header {
             b[43] = field("frequencies", g.frequencies)?;
             b[44] = field("global latents", g.global)?;
             b[45] = self.latent_coding;
+            b[46] = g.sampling.code();
             let crc = crc32fast::hash(&b[..HEADER_CRC_OFFSET]);
             LE::write_u32(&mut b[HEADER_CRC_OFFSET..], crc);
             return Ok(b);
@@ -189,16 +190,31 @@ impl Header {
         Ok(header)
     }
 
-    /// Parses the fields of a grid pack's header (version 5, model [`MODEL_GRID`]).
+    /// Parses the fields of a grid pack's header (versions 5 and 6, model [`MODEL_GRID`]).
     fn parse_grid(b: &[u8]) -> Result<Self> {
         let zero = |r: std::ops::Range<usize>| b[r].iter().all(|&x| x == 0);
-        if !(zero(10..12) && b[13] == 0 && zero(20..28) && zero(34..37) && zero(46..60)) {
+        // Byte 46 is the sampling from version 6 on, reserved before.
+        let sampling_code = if LE::read_u16(&b[8..10]) >= SAMPLING_VERSION {
+            b[46]
+        } else {
+            0
+        };
+        if !(zero(10..12)
+            && b[13] == 0
+            && zero(20..28)
+            && zero(34..37)
+            && b[46] == sampling_code
+            && zero(47..60))
+        {
             return Err(Error::Format(
                 "header: reserved bytes of a grid pack are not zero".into(),
             ));
         }
         let Some(output) = Output::from_code(b[37]) else {
             return Err(Error::Unsupported(format!("output function {}", b[37])));
+        };
+        let Some(sampling) = Sampling::from_code(sampling_code) else {
+            return Err(Error::Unsupported(format!("grid sampling {sampling_code}")));
         };
         let grid = GridShape {
             channels: usize::from(b[12]),
@@ -209,6 +225,7 @@ impl Header {
             layers: usize::from(b[14]),
             steps: usize::from(b[15]),
             output,
+            sampling,
         };
         let mut header = Header::for_grid(
             grid,
@@ -312,12 +329,16 @@ impl Header {
         Ok(())
     }
 
-    /// The version this header is written as, the oldest that holds it: 5 for grids, 4 with alpha (2 or 4
-    /// output channels), else 3 with an output function other than the identity, else 2 with
-    /// patches, else 1.
+    /// The version this header is written as, the oldest that holds it: 6 for grids sampled
+    /// other than bilinearly, 5 for other grids, 4 with alpha (2 or 4 output channels), else 3
+    /// with an output function other than the identity, else 2 with patches, else 1.
     pub fn version(&self) -> u16 {
-        if self.grid.is_some() {
-            GRID_VERSION
+        if let Some(g) = self.grid {
+            if g.sampling == Sampling::Bilinear {
+                GRID_VERSION
+            } else {
+                SAMPLING_VERSION
+            }
         } else if crate::pixels::has_alpha(self.shape.channels as u8) {
             ALPHA_VERSION
         } else if self.shape.output != Output::Identity {

@@ -1,4 +1,4 @@
-//! The `.gonpack` container (versions 1 to 5): reading, writing and validating it (see `format-spec.md`).
+//! The `.gonpack` container (versions 1 to 6): reading, writing and validating it (see `format-spec.md`).
 pub mod context;
 pub mod entropy;
 pub mod grid;

@@ -1,16 +1,78 @@
-//! Rendering grid decoders (format version 5) at any output size: every output pixel samples
-//! each latent level bilinearly ([`taps`]; each level's row is interpolated along y once per
-//! output row), appends the coordinate's Fourier features and runs the shared sine network,
-//! blocks of pixels at a time (one matrix product per layer, the register-blocked kernel for
-//! the default width of 32), blocks in parallel. Memory besides the output is the dequantised
-//! grids plus a few hundred KiB of scratch per thread.
+//! Rendering grid decoders (format versions 5 and 6) at any output size: every output pixel
+//! samples each latent level bilinearly ([`taps`]) or under its kernel ([`kernel_taps`]; each
+//! level's row is interpolated along y once per output row), appends the coordinate's Fourier
+//! features and runs the shared sine network, blocks of pixels at a time (one matrix product
+//! per layer, the register-blocked kernel for the default width of 32), blocks in parallel.
+//! Memory besides the output is the dequantised grids plus a few hundred KiB of scratch per
+//! thread.
 use rayon::prelude::*;
 
 use super::{check_output, dense, simd, write_pixels, BLOCK, BLOCK_FLOATS};
 use crate::consts::MAX_FREQUENCIES;
 use crate::error::{Error, Result};
-use crate::format::grid::{coordinate, fourier, taps, GridWeights};
+use crate::format::grid::{
+    coordinate, fourier, kernel_taps, kernel_value, taps, GridWeights, Sampling,
+};
 use crate::format::model::Output;
+
+/// One output sample's taps on one axis of a level ([`Sampling`]).
+#[derive(Debug, Clone, Copy)]
+enum Tap {
+    /// `(i0, i1, f)` of [`taps`]: `v[i0] + f (v[i1] - v[i0])`.
+    Linear(u32, u32, f32),
+    /// [`kernel_taps`] weighted by the level's kernel: `Σ w_k v[j_k]`.
+    Kernel([u32; 4], [f32; 4]),
+}
+
+impl Tap {
+    /// The taps of output sample `i` of `n` on an axis of `g` values of level `l` of `w`.
+    fn of(w: &GridWeights, l: usize, i: u32, n: u32, g: u32) -> Self {
+        match w.shape.sampling {
+            Sampling::Bilinear => {
+                let (i0, i1, f) = taps(i, n, g);
+                Tap::Linear(i0, i1, f)
+            }
+            // An axis with a value per sample takes each sample's own value.
+            Sampling::Kernel if n == g => Tap::Linear(i, i, 0.0),
+            Sampling::Kernel => {
+                let (j, d) = kernel_taps(i, n, g);
+                let k = w.level_kernel(l);
+                Tap::Kernel(j, d.map(|d| kernel_value(k, d) as f32))
+            }
+        }
+    }
+
+    /// Row `dst` of a level interpolated along y: `g` is the level, `w` values wide, and these
+    /// are its row taps.
+    fn sample_rows(&self, g: &[f32], w: usize, dst: &mut [f32]) {
+        let row = |r: u32| &g[r as usize * w..][..w];
+        match *self {
+            Tap::Linear(y0, y1, f) => {
+                for ((d, t), b) in dst.iter_mut().zip(row(y0)).zip(row(y1)) {
+                    *d = t + f * (b - t);
+                }
+            }
+            Tap::Kernel(j, c) => {
+                let (r0, r1, r2, r3) = (row(j[0]), row(j[1]), row(j[2]), row(j[3]));
+                for (x, d) in dst.iter_mut().enumerate() {
+                    *d = c[0] * r0[x] + c[1] * r1[x] + c[2] * r2[x] + c[3] * r3[x];
+                }
+            }
+        }
+    }
+
+    /// The sample of the axis whose value `j` is `v(j)`.
+    #[inline]
+    fn sample(&self, v: impl Fn(u32) -> f32) -> f32 {
+        match *self {
+            Tap::Linear(i0, i1, f) => {
+                let (a, b) = (v(i0), v(i1));
+                a + f * (b - a)
+            }
+            Tap::Kernel(j, w) => w[0] * v(j[0]) + w[1] * v(j[1]) + w[2] * v(j[2]) + w[3] * v(j[3]),
+        }
+    }
+}
 
 /// A grid decoder prepared for rendering. The global (1x1) latents are constant over an image,
 /// so their share of the first layer and of the linear branch is folded into per-image biases:
@@ -150,9 +212,10 @@ impl GridRenderer {
             out: affine(&w.out.bias, &self.linear_global, globals),
         };
         // Column taps and x features, shared by every row.
-        let cols: Vec<Vec<(u32, u32, f32)>> = levels
+        let cols: Vec<Vec<Tap>> = levels
             .iter()
-            .map(|&(_, w, _)| (0..out.0).map(|i| taps(i, out.0, w)).collect())
+            .enumerate()
+            .map(|(l, &(_, g, _))| (0..out.0).map(|i| Tap::of(w, l, i, out.0, g)).collect())
             .collect();
         // Fourier features of each column (the x halves of each group of 4 are used).
         let q4 = 4 * shape.frequencies;
@@ -184,24 +247,18 @@ impl GridRenderer {
                         let y = coordinate(row, out.1);
                         fourier(0.0, y, shape.frequencies, &mut row_features);
                         let mut rest = &mut line[..];
-                        for &(g, w, h) in &levels {
-                            let (y0, y1, fy) = taps(row, out.1, h);
+                        for (l, &(g, w, h)) in levels.iter().enumerate() {
                             let (dst, tail) = rest.split_at_mut(w as usize);
                             rest = tail;
-                            let top = &g[(y0 * w) as usize..][..w as usize];
-                            let bottom = &g[(y1 * w) as usize..][..w as usize];
-                            for ((d, t), b) in dst.iter_mut().zip(top).zip(bottom) {
-                                *d = t + fy * (b - t);
-                            }
+                            Tap::of(&self.weights, l, row, out.1, h)
+                                .sample_rows(g, w as usize, dst);
                         }
                     }
                     let mut rest = &line[..];
                     for ((v, &(_, w, _)), taps) in a.iter_mut().zip(&levels).zip(&cols) {
-                        let (x0, x1, fx) = taps[col];
                         let (lv, tail) = rest.split_at(w as usize);
                         rest = tail;
-                        let (left, right) = (lv[x0 as usize], lv[x1 as usize]);
-                        *v = left + fx * (right - left);
+                        *v = taps[col].sample(|j| lv[j as usize]);
                     }
                     let colf = &col_features[col * q4..(col + 1) * q4];
                     for ((f, cf), rf) in a[nl..]

@@ -1,6 +1,7 @@
-//! The latent-grid decoder (format version 5) as tch tensors: the synthesis network, the
-//! bilinear upsampling of each level (as interpolation matrices built from
-//! [`gonpack::format::grid::taps`], so training and the pure-Rust renderer sample identically),
+//! The latent-grid decoder (format versions 5 and 6) as tch tensors: the synthesis network, the
+//! sampling of each level (as interpolation matrices built from
+//! [`gonpack::format::grid::taps`] or [`gonpack::format::grid::kernel_taps`], so training and
+//! the pure-Rust renderer sample identically),
 //! gradient-origin derivation of an image's grids, and the rate model.
 //!
 //! An image's grids are `K` gradient steps from the zero grids on its own reconstruction
@@ -16,9 +17,13 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
+use crate::kernel::Kernel;
+use gonpack::consts::KERNEL_KNOTS;
 use gonpack::consts::{CONTEXT_BUCKETS, CONTEXT_NEIGHBOURS};
 use gonpack::format::context::ContextModel;
-use gonpack::format::grid::{coordinate, fourier, taps, Dense, GridShape, GridWeights};
+use gonpack::format::grid::{
+    coordinate, fourier, kernel_taps, knot_position, taps, Dense, GridShape, GridWeights, Sampling,
+};
 use gonpack::format::model::Output;
 
 /// Smallest squared input-weight norm the preconditioner divides by, relative to its value at
@@ -45,6 +50,8 @@ pub struct GridNet {
     precondition: bool,
     /// How [`GridNet::bits`] prices codes.
     law: RateLaw,
+    /// Sampling kernels ([`Sampling::Kernel`]).
+    kernel: Option<Kernel>,
 }
 
 /// How a [`RateModel`] prices a code whose residual from its prediction is `e`, given its
@@ -132,17 +139,42 @@ pub struct SizeContext {
     share: Vec<f64>,
 }
 
-/// Row-major `n x g` matrix whose row `i` holds sample `i`'s bilinear weights ([`taps`]).
-fn interpolation(n: u32, g: u32, device: Device) -> Tensor {
-    let mut m = vec![0f32; (n * g) as usize];
-    for i in 0..n {
-        let (i0, i1, f) = taps(i, n, g);
-        m[(i * g + i0) as usize] += 1.0 - f;
-        m[(i * g + i1) as usize] += f;
+/// How sample `i` of `n` weighs an axis's `g` values, as a row-major matrix: bilinear, `n x g`
+/// ([`taps`]); with a kernel, `KERNEL_KNOTS x n x g`, one matrix per knot holding the share of
+/// that knot's value in each weight ([`kernel_taps`], [`knot_position`]), so that the kernel's
+/// matrix is the sum of these weighted by its knots, differentiable in them. An axis with a
+/// value per sample (`n = g`) takes each sample's own value under either sampling (the
+/// identity, `n x n`).
+fn interpolation(sampling: Sampling, n: u32, g: u32, device: Device) -> Tensor {
+    let (ni, gi) = (i64::from(n), i64::from(g));
+    match sampling {
+        Sampling::Bilinear | Sampling::Kernel if n == g => Tensor::eye(ni, (Kind::Float, device)),
+        Sampling::Bilinear => {
+            let mut m = vec![0f32; (n * g) as usize];
+            for i in 0..n {
+                let (i0, i1, f) = taps(i, n, g);
+                m[(i * g + i0) as usize] += 1.0 - f;
+                m[(i * g + i1) as usize] += f;
+            }
+            Tensor::from_slice(&m).view([ni, gi]).to(device)
+        }
+        Sampling::Kernel => {
+            let per = (n * g) as usize;
+            let mut m = vec![0f32; KERNEL_KNOTS * per];
+            for i in 0..n {
+                let (index, distance) = kernel_taps(i, n, g);
+                for (j, d) in index.into_iter().zip(distance) {
+                    let (k, a) = knot_position(d);
+                    let at = (i * g + j) as usize;
+                    m[k * per + at] += (1.0 - a) as f32;
+                    m[(k + 1) * per + at] += a as f32;
+                }
+            }
+            Tensor::from_slice(&m)
+                .view([KERNEL_KNOTS as i64, ni, gi])
+                .to(device)
+        }
     }
-    Tensor::from_slice(&m)
-        .view([i64::from(n), i64::from(g)])
-        .to(device)
 }
 
 impl SizeContext {
@@ -166,8 +198,12 @@ impl SizeContext {
         let interp = (0..shape.planes())
             .map(|l| {
                 let (w, h) = shape.plane_size(l, width, height);
-                ((w, h) != (pw, ph))
-                    .then(|| (interpolation(ph, h, device), interpolation(pw, w, device)))
+                ((w, h) != (pw, ph)).then(|| {
+                    (
+                        interpolation(shape.sampling, ph, h, device),
+                        interpolation(shape.sampling, pw, w, device),
+                    )
+                })
             })
             .collect();
         let q = shape.frequencies;
@@ -286,6 +322,8 @@ impl GridNet {
             &[l, CONTEXT_BUCKETS as i64],
             nn::Init::Const(2f64.ln()),
         );
+        let kernel = (shape.sampling == Sampling::Kernel)
+            .then(|| Kernel::learned(&root, shape.levels, device));
         Ok(GridNet {
             vs,
             shape,
@@ -300,6 +338,7 @@ impl GridNet {
             log_scales,
             precondition,
             law: RateLaw::Laplace,
+            kernel,
         })
     }
 
@@ -329,6 +368,8 @@ impl GridNet {
             // The stored steps are the effective ones: frozen, nothing to precondition.
             precondition: false,
             law: rate.law,
+            kernel: (s.sampling == Sampling::Kernel)
+                .then(|| Kernel::Stored(t(&w.kernel, &[s.levels as i64, KERNEL_KNOTS as i64]))),
         })
     }
 
@@ -384,6 +425,10 @@ impl GridNet {
             linear: v(&self.linear)?,
             steps: v(&self.steps())?,
             gains: v(&self.log_gains.exp())?,
+            kernel: match &self.kernel {
+                Some(k) => v(&k.knots())?,
+                None => Vec::new(),
+            },
         })
     }
 
@@ -407,6 +452,12 @@ impl GridNet {
                 .collect(),
             law: self.law,
         })
+    }
+
+    /// The roughness of the learned sampling kernels ([`Kernel::roughness`]), to add to the
+    /// training loss; zero without kernels.
+    pub fn kernel_roughness(&self) -> Option<Tensor> {
+        self.kernel.as_ref().map(Kernel::roughness)
     }
 
     /// The architecture.
@@ -439,12 +490,23 @@ impl GridNet {
         let b = grids[0].size()[0];
         let p = ctx.features.size()[0];
         let (nl, ng) = (self.shape.levels as i64, self.shape.global as i64);
+        let knots = self.kernel.as_ref().map(Kernel::knots);
         let levels: Vec<Tensor> = grids[..self.shape.levels]
             .iter()
             .zip(&ctx.interp)
-            .map(|(g, m)| match m {
-                Some((ay, ax)) => ay.matmul(g).matmul(&ax.tr()).reshape([b, p]),
-                None => g.reshape([b, p]),
+            .enumerate()
+            .map(|(l, (g, m))| match (m, &knots) {
+                // One matrix per knot: the kernel's matrices are their sums weighted by it.
+                (Some((ay, ax)), Some(k)) => {
+                    let k = k.get(l as i64).view([-1, 1, 1]);
+                    let of = |a: &Tensor| match a.dim() {
+                        3 => (&k * a).sum_dim_intlist(0, false, Kind::Float),
+                        _ => a.shallow_clone(),
+                    };
+                    of(ay).matmul(g).matmul(&of(ax).tr()).reshape([b, p])
+                }
+                (Some((ay, ax)), None) => ay.matmul(g).matmul(&ax.tr()).reshape([b, p]),
+                (None, _) => g.reshape([b, p]),
             })
             .collect();
         let lv = Tensor::stack(&levels, 2); // (B, P, L)

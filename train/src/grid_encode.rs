@@ -1,4 +1,4 @@
-//! From images to a grid pack (format version 5): train the grid decoder with its rate model
+//! From images to a grid pack (format versions 5 and 6): train the grid decoder with its rate model
 //! ([`train_grids`]), derive each image's grids from the origin and refine them against
 //! distortion + λ · rate with the decoder frozen ([`encode_grids`]), under the trained rate model
 //! and then again under the context models fitted to those codes, fit the entropy model and
@@ -16,9 +16,10 @@ use crate::encode::check_new_names;
 use crate::error::{Error, Result};
 use crate::gon::{check_optimiser, TrainReport};
 use crate::grid::{GridNet, RateModel, SizeContext};
+use crate::kernel::ROUGHNESS_WEIGHT;
 use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
 use gonpack::format::context::fit_context_models;
-use gonpack::format::grid::{GridShape, GridWeights};
+use gonpack::format::grid::{GridShape, GridWeights, Sampling};
 use gonpack::format::grid_pack::{check_rate_weight, fit_models, grid_runs, GridPack};
 use gonpack::format::model::Output;
 use gonpack::format::ImageEntry;
@@ -170,6 +171,7 @@ impl GridConfig {
             layers: 2,
             steps: 2,
             output: Output::Identity,
+            sampling: Sampling::Bilinear,
         },
         lambda: 0.004,
         steps: 1400,
@@ -347,6 +349,10 @@ pub fn train_grids(
         let bpp = net.bits(&codes) / p;
         let lambda = training_rate_weight(cfg.lambda, warmup, step, cfg.steps);
         let loss = (&mse + &bpp * lambda).mean(Kind::Float);
+        let loss = match net.kernel_roughness() {
+            Some(r) => loss + r * ROUGHNESS_WEIGHT,
+            None => loss,
+        };
         opt.backward_step_clip_norm(&loss, 1.0);
         let mse = mse.mean(Kind::Float).double_value(&[]);
         if !mse.is_finite() {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod gon;
 pub mod grid;
 pub mod grid_encode;
+pub mod kernel;
 pub mod model_choice;
 pub mod siren;
 

@@ -397,6 +397,76 @@ fn stalled_training_is_reported() {
     );
 }
 
+/// `--sampling kernel` writes a version-6 pack that `encode --decoder` reuses; without
+/// `--sampling`, sets of colour images get the kernel and sets with grey images bilinear
+/// sampling (version 5); the vector model refuses the option.
+#[test]
+fn learned_sampling_kernels_write_a_version_6_pack_that_new_images_reuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = sample_folder(tmp.path());
+    let (base, again) = (tmp.path().join("k.gonpack"), tmp.path().join("l.gonpack"));
+    let d = dir.to_str().unwrap();
+    for args in [
+        vec![
+            "encode",
+            d,
+            "-o",
+            base.to_str().unwrap(),
+            "--steps",
+            "150",
+            "--sampling",
+            "kernel",
+        ],
+        vec![
+            "encode",
+            d,
+            "-o",
+            again.to_str().unwrap(),
+            "--decoder",
+            base.to_str().unwrap(),
+        ],
+    ] {
+        let out = gonpack(&[&args[..], &["-q"]].concat());
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    for pack in [&base, &again] {
+        let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (json["version"].as_u64(), json["sampling"].as_str()),
+            (Some(6), Some("kernel"))
+        );
+    }
+    assert_eq!(decoder_of(&base), decoder_of(&again));
+    // Not told: the kernel for colour sets, bilinear once a grey image is in the set.
+    let colour = dir.join("colour");
+    for (folder, expect) in [
+        (colour.as_path(), (6, "kernel")),
+        (dir.as_path(), (5, "bilinear")),
+    ] {
+        let pack = tmp.path().join("auto.gonpack");
+        let (f, p) = (folder.to_str().unwrap(), pack.to_str().unwrap());
+        let out = gonpack(&["encode", f, "-o", p, "--steps", "20", "-q"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = gonpack(&["info", p, "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (json["version"].as_u64(), json["sampling"].as_str()),
+            (Some(expect.0), Some(expect.1)),
+            "{f}"
+        );
+    }
+    // The vector model has no levels to sample.
+    let out = gonpack(&["encode", d, "--model", "vector", "--sampling", "kernel"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--sampling applies to --model grid only"),
+        "{}",
+        text(&out)
+    );
+}
+
 /// `--sigmoid` writes a version-3 pack with a logistic output, `--jitter` trains with it, the
 /// decoder learns, and a pack encoded against it keeps its output function.
 #[test]

@@ -1,10 +1,11 @@
-//! The grid model (format version 5) with tch: training beats a flat picture by a margin,
+//! The grid model (format versions 5 and 6) with tch: training beats a flat picture by a margin,
 //! refinement lowers the loss it optimises, and the pure-Rust renderer agrees with the
 //! trainer's forward pass to within one 8-bit level (needs libtorch).
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
 use gonpack::format::context::{self, fit_context_models};
+use gonpack::format::grid::{initial_kernel, kernel_taps, kernel_value, GridWeights, Sampling};
 use gonpack::format::grid_pack::GridPack;
 use gonpack::format::grid_pack::{code_starts, grid_runs};
 use gonpack::pixels::SourceImage;
@@ -50,8 +51,19 @@ fn stored_grids(pack: &GridPack, i: usize, starts: &[usize]) -> Vec<Tensor> {
 
 #[test]
 fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
+    for sampling in [Sampling::Kernel, Sampling::Bilinear] {
+        let mut cfg = config(150);
+        cfg.shape.sampling = sampling;
+        trains_and_renders_as_tch(&cfg);
+    }
+}
+
+/// Trains a pack of [`images`] under `cfg` and checks it against a flat picture and the
+/// renderer against the trainer's forward pass.
+fn trains_and_renders_as_tch(cfg: &GridConfig) {
     let images = images();
-    let (pack, report) = encode_grid_pack(&images, &config(150)).unwrap();
+    let (pack, report) = encode_grid_pack(&images, cfg).unwrap();
+    assert_eq!(pack.shape().sampling, cfg.shape.sampling);
     let psnr = pack_psnr(&pack, &images).unwrap();
     let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
     let flat = common::flat_psnr(&images);
@@ -60,6 +72,9 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
         "mean {mean:.2} dB after {} steps, flat {flat:.2} dB",
         report.train.steps
     );
+    if cfg.shape.sampling == Sampling::Kernel {
+        kernels_are_smooth_partitions_of_unity(&pack.decoder);
+    }
     // The reported rate model is the one fitted to the pack's codes, which `encode --decoder`
     // refines new images under (the benchmarks encode their test images with it).
     assert_eq!(report.rate, rate_of(&pack));
@@ -83,10 +98,35 @@ fn grid_training_beats_a_flat_picture_and_the_renderer_agrees_with_tch() {
             .unwrap();
         assert!(
             worst <= 1,
-            "{}: renderer and tch differ by {worst} levels",
-            e.name
+            "{} ({:?}): renderer and tch differ by {worst} levels",
+            e.name,
+            cfg.shape.sampling
         );
     }
+}
+
+/// Learned kernels weigh the four taps of every sample at every phase to a sum of 1 (to the
+/// precision of f16 knots), so a flat level samples flat at any scale; the full-resolution
+/// level, which 1x training samples at its own values only, keeps Catmull-Rom's kernel, so it
+/// interpolates at other scales. Free knots would break both and show a lattice at 4x.
+fn kernels_are_smooth_partitions_of_unity(w: &GridWeights) {
+    for l in 0..w.shape.levels {
+        let knots = w.level_kernel(l);
+        for i in 0..64 {
+            let (_, d) = kernel_taps(i, 64, 5);
+            let sum: f64 = d.iter().map(|&d| kernel_value(knots, d)).sum();
+            assert!(
+                (sum - 1.0).abs() < 4e-3,
+                "level {l}: the weights of sample {i} sum to {sum} ({knots:?})"
+            );
+        }
+    }
+    assert_eq!(w.level_kernel(0), initial_kernel());
+    assert_ne!(
+        w.level_kernel(1),
+        initial_kernel(),
+        "level 1 learned nothing"
+    );
 }
 
 /// The pack stores the effective gradient-origin step sizes (the learned sizes times the

@@ -20,7 +20,7 @@ use gonpack_bench::super_resolution::SuperResolution;
 use gonpack_bench::{report, BenchError, Codec, Run, TestSet};
 use gonpack_train::grid_encode::{default_grid_steps, quality_lambda, GridConfig};
 use gonpack_train::model_choice::{
-    auto_model, low_rate_bits, low_rate_training, ModelChoice, LOW_RATE_LATENT,
+    auto_model, auto_sampling, low_rate_bits, low_rate_training, ModelChoice, LOW_RATE_LATENT,
 };
 
 /// Trains one gonpack grid decoder per `--quality` and one vector decoder per `--latent` size
@@ -184,10 +184,11 @@ fn run(a: &Args) -> Result<(), BenchError> {
     let mut records = Vec::new();
     let largest = latents.iter().copied().max();
     let mut full_decoder = None;
-    let grid_cfg = GridConfig {
+    let mut grid_cfg = GridConfig {
         steps: a.grid_steps.unwrap_or(default_grid_steps(train.len())),
         ..GridConfig::DEFAULT
     };
+    grid_cfg.shape.sampling = auto_sampling(&train);
     let grid_sr = qualities.iter().copied().reduce(f64::max);
     if !a.sr_only {
         // Each quality trains the model `encode` would choose for these training images.

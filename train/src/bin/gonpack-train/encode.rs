@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use clap::Args;
 use gonpack::consts::{WEIGHTS_F16, WEIGHTS_F32};
+use gonpack::format::grid::Sampling;
 use gonpack::format::patches::Geometry;
 use gonpack::io::{PendingFile, Shard};
 use gonpack::pixels::{colour_channels, has_alpha, SourceImage};
@@ -13,7 +14,7 @@ use gonpack_train::grid_encode::{
     default_grid_steps, encode_grid_pack, encode_with_grid_decoder, parse_quality, rate_weight,
     GridConfig, DEFAULT_QUALITY,
 };
-use gonpack_train::model_choice::{auto_model, low_rate_training, ModelChoice};
+use gonpack_train::model_choice::{auto_model, auto_sampling, low_rate_training, ModelChoice};
 use gonpack_train::{self as train, EncodeOptions, LatentOptions, TrainConfig};
 
 /// The training defaults of the vector model.
@@ -24,10 +25,29 @@ const G: GridConfig = GridConfig::DEFAULT;
 /// `--model`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Model {
-    /// Latent grids (format version 5).
+    /// Latent grids (format versions 5 and 6).
     Grid,
     /// One latent vector per image or patch.
     Vector,
+}
+
+/// `--sampling`: how grid levels are sampled between their values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SamplingArg {
+    /// Bilinear taps (format version 5).
+    Bilinear,
+    /// A 4-tap kernel per level, learned with the decoder as a smooth departure from
+    /// Catmull-Rom's cubic whose weights sum to 1 at every phase (format version 6).
+    Kernel,
+}
+
+impl SamplingArg {
+    fn sampling(self) -> Sampling {
+        match self {
+            SamplingArg::Kernel => Sampling::Kernel,
+            SamplingArg::Bilinear => Sampling::Bilinear,
+        }
+    }
 }
 
 use gonpack_train::Result;
@@ -52,8 +72,9 @@ pub struct EncodeArgs {
     /// Output pack [default: DIR.gonpack; with --shard, DIR.part-I-of-N.gonpack].
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// The model: `grid` (a pyramid of latent grids per image, format version 5) or `vector`
-    /// (one latent vector per image or patch, versions 1 to 4) [default: grid, except under
+    /// The model: `grid` (a pyramid of latent grids per image, format version 5, or 6 with
+    /// `--sampling kernel`) or `vector` (one latent vector per image or patch, versions 1 to 4)
+    /// [default: grid, except under
     /// --quality 2 for sets of at least 4 megapixels of grey images of at most 32x32, when no
     /// other model setting is given: the vector model with 64 latents of 2 + ⌊2 · quality⌋
     /// bits]
@@ -87,6 +108,10 @@ pub struct EncodeArgs {
     /// Grid model: Fourier frequencies of the coordinate features.
     #[arg(long, default_value_t = G.shape.frequencies)]
     frequencies: usize,
+    /// Grid model: how levels are sampled between their values [default: kernel when every
+    /// image is in colour, else bilinear]
+    #[arg(long, value_enum)]
+    sampling: Option<SamplingArg>,
     /// Grid model: images larger than this in either direction are trained on crops of it.
     #[arg(long, default_value_t = G.crop)]
     crop: u32,
@@ -252,6 +277,9 @@ pub fn run(a: EncodeArgs) -> Result<()> {
             }
             None => {
                 cfg.steps = a.steps.unwrap_or(default_grid_steps(images.len()));
+                if a.sampling.is_none() {
+                    cfg.shape.sampling = auto_sampling(&images);
+                }
                 let (pack, rep) = encode_grid_pack(&images, &cfg)?;
                 let timing = trained(&a, start, &rep.train, "encoding", rep.encode_seconds);
                 (pack, timing)
@@ -361,7 +389,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
 }
 
 /// The options of the grid model only, each with whether it was given.
-fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 8] {
+fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 9] {
     [
         ("--quality", a.quality.is_some()),
         ("--lambda", a.lambda.is_some()),
@@ -371,6 +399,7 @@ fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 8] {
         ("--global", a.global != G.shape.global),
         ("--frequencies", a.frequencies != G.shape.frequencies),
         ("--crop", a.crop != G.crop),
+        ("--sampling", a.sampling.is_some()),
     ]
 }
 
@@ -407,6 +436,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
             } else {
                 Output::Identity
             },
+            sampling: a.sampling.map_or(G.shape.sampling, SamplingArg::sampling),
         },
         lambda: rate_weight(a.quality, a.lambda, None),
         precondition: a.precondition,
