@@ -1,10 +1,11 @@
 //! Render throughput in megapixels/s (criterion "Melem/s" = output pixels) of the pure-Rust
 //! renderer on the committed 16-digit packs (vector model) and the committed 12-image grid pack
-//! (the default grid decoder: 6 levels + 8 global latents, 2 sine layers of 32; also with its
-//! levels sampled under Catmull-Rom kernels, format version 6), at scale 1 and 4, image by image into 8-bit buffers. `cargo bench -p gonpack-train --bench train` runs the same cases through the tch
-//! forward pass for comparison.
+//! (the default grid decoder: 6 levels + 8 global latents, 2 sine layers of 32), sampled
+//! bilinearly (`grid12.gonpack`, version 5) and under learned kernels (`kernel12.gonpack`,
+//! version 6), at scale 1 and 4, image by image into 8-bit buffers. `cargo bench -p
+//! gonpack-train --bench train` runs the same cases through the tch forward pass for
+//! comparison.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gonpack::format::grid::{initial_kernel, Sampling};
 use gonpack::{render, Limits, Pack};
 
 fn pack(name: &str) -> Pack {
@@ -40,15 +41,11 @@ fn bench_render(c: &mut Criterion) {
 }
 
 fn bench_grid_render(c: &mut Criterion) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/grid12.gonpack");
-    let bytes = std::fs::read(path).expect("committed pack");
-    // The same pack sampled bilinearly (as stored) and under Catmull-Rom kernels (version 6).
-    let mut kernel = gonpack::Reader::from_slice(&bytes, Limits::default())
-        .and_then(|r| r.into_grid_pack())
-        .expect("grid pack");
-    kernel.decoder.shape.sampling = Sampling::Kernel;
-    kernel.decoder.kernel = initial_kernel().repeat(kernel.decoder.shape.levels);
-    let kernel = kernel.to_bytes().expect("version 6").0;
+    let read = |name: &str| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        std::fs::read(dir.join(name)).expect("committed pack")
+    };
+    let (bytes, kernel) = (read("grid12.gonpack"), read("kernel12.gonpack"));
     let mut g = c.benchmark_group("render/grid");
     for (name, bytes) in [("", &bytes), ("kernel_", &kernel)] {
         let mut reader = gonpack::Reader::from_slice(bytes, Limits::default()).expect("pack");

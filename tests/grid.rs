@@ -12,7 +12,15 @@ use gonpack::render::metrics::{image_psnr, pack_psnr};
 use gonpack::{Error, Limits, Reader};
 
 fn fixture() -> Vec<u8> {
-    std::fs::read(common::repo().join("tests/data/grid12.gonpack")).unwrap()
+    read_fixture("grid12.gonpack")
+}
+
+/// The two grid fixtures: `grid12.gonpack` (version 5, bilinear) and the same images under
+/// learned kernels, `kernel12.gonpack` (version 6).
+const FIXTURES: [&str; 2] = ["grid12.gonpack", "kernel12.gonpack"];
+
+fn read_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(common::repo().join("tests/data").join(name)).unwrap()
 }
 
 fn grid_pack() -> GridPack {
@@ -74,13 +82,26 @@ fn every_latent_coding_holds_the_same_codes_and_the_smallest_is_written() {
 #[test]
 fn grid_renders_resemble_the_originals() {
     let (originals, _) = read_folder(&common::repo().join("tests/data/grid12"), false).unwrap();
-    let psnr = pack_psnr(&grid_pack(), &originals).unwrap();
+    for name in FIXTURES {
+        let data = read_fixture(name);
+        renders_resemble(&data, &originals, name);
+    }
+}
+
+fn renders_resemble(data: &[u8], originals: &[gonpack::pixels::SourceImage], name: &str) {
+    let pack = Reader::from_slice(data, Limits::default())
+        .unwrap()
+        .into_grid_pack()
+        .unwrap();
+    let psnr = pack_psnr(&pack, originals).unwrap();
     let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
-    let flat = common::flat_psnr(&originals);
-    assert!(mean > flat + 5.0, "mean {mean:.2} dB, flat {flat:.2} dB");
+    let flat = common::flat_psnr(originals);
+    assert!(
+        mean > flat + 5.0,
+        "{name}: mean {mean:.2} dB, flat {flat:.2} dB"
+    );
     // The reader renders what the in-memory pack renders.
-    let data = fixture();
-    let mut reader = Reader::from_slice(&data, Limits::default()).unwrap();
+    let mut reader = Reader::from_slice(data, Limits::default()).unwrap();
     for (i, o) in originals.iter().enumerate() {
         let k = reader.find(&o.name).unwrap().unwrap();
         let mut buf = vec![0u8; reader.buffer_len(k, o.width, o.height).unwrap()];
@@ -89,37 +110,47 @@ fn grid_renders_resemble_the_originals() {
     }
 }
 
+/// Both fixtures render at any size, and the `f x f` means of a render at `f` times the size
+/// (2 and 4) agree with the 1x render: one continuous picture. A kernel whose weights summed
+/// to different totals at different phases would draw a lattice at 4x and fail here.
 #[test]
 fn grid_images_render_at_any_size_and_agree_across_sizes() {
-    let data = fixture();
-    let mut reader = Reader::from_slice(&data, Limits::default()).unwrap();
-    for i in 0..reader.len() {
-        let e = reader.entry(i).unwrap().clone();
-        let one = reader.render(i, e.width, e.height).unwrap().into_bytes();
-        let two = reader
-            .render(i, 2 * e.width, 2 * e.height)
-            .unwrap()
-            .into_bytes();
-        let odd = reader.render(i, 5, 3).unwrap();
-        assert_eq!((odd.width(), odd.height()), (5, 3));
-        // 2x2 means of the 2x render against the 1x render: the same continuous picture.
-        let c = usize::from(e.channels);
-        let (w, h) = (e.width as usize, e.height as usize);
-        let mut means = vec![0u8; one.len()];
-        for y in 0..h {
-            for x in 0..w {
-                for k in 0..c {
-                    let at = |yy: usize, xx: usize| u32::from(two[(yy * 2 * w + xx) * c + k]);
-                    let s = at(2 * y, 2 * x)
-                        + at(2 * y, 2 * x + 1)
-                        + at(2 * y + 1, 2 * x)
-                        + at(2 * y + 1, 2 * x + 1);
-                    means[(y * w + x) * c + k] = ((s + 2) / 4) as u8;
+    for name in FIXTURES {
+        let data = read_fixture(name);
+        let mut reader = Reader::from_slice(&data, Limits::default()).unwrap();
+        for i in 0..reader.len() {
+            let e = reader.entry(i).unwrap().clone();
+            let one = reader.render(i, e.width, e.height).unwrap().into_bytes();
+            let odd = reader.render(i, 5, 3).unwrap();
+            assert_eq!((odd.width(), odd.height()), (5, 3));
+            let c = usize::from(e.channels);
+            let (w, h) = (e.width as usize, e.height as usize);
+            for f in [2, 4] {
+                let big = reader
+                    .render(i, f as u32 * e.width, f as u32 * e.height)
+                    .unwrap()
+                    .into_bytes();
+                let mut means = vec![0u8; one.len()];
+                for y in 0..h {
+                    for x in 0..w {
+                        for k in 0..c {
+                            let s: usize = (0..f * f)
+                                .map(|j| {
+                                    let (yy, xx) = (f * y + j / f, f * x + j % f);
+                                    usize::from(big[(yy * f * w + xx) * c + k])
+                                })
+                                .sum();
+                            means[(y * w + x) * c + k] = ((s + f * f / 2) / (f * f)) as u8;
+                        }
+                    }
                 }
+                let agree = gonpack::render::metrics::psnr_u8(&means, &one);
+                assert!(
+                    agree > 30.0,
+                    "{name} image {i}: {f}x and 1x agree to {agree:.2} dB"
+                );
             }
         }
-        let agree = gonpack::render::metrics::psnr_u8(&means, &one);
-        assert!(agree > 30.0, "image {i}: 2x and 1x agree to {agree:.2} dB");
     }
 }
 

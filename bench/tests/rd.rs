@@ -139,7 +139,7 @@ fn rd_measures_every_codec_and_the_report_is_made_from_its_json() {
     assert!(
         written.contains("#### Tiny MNIST")
             && (written.contains("| gonpack, latent 16, refine 2 | 8 bits |")
-                || written.contains("| gonpack, grids 6+8, quality ")),
+                || written.contains("| gonpack, grids 6+8, bilinear sampling, quality ")),
         "{written}"
     );
     assert!(written.contains("| WebP mosaic | quality "));

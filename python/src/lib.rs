@@ -304,6 +304,7 @@ impl PackReader {
                 d.set_item("levels", g.levels)?;
                 d.set_item("global_latents", g.global)?;
                 d.set_item("frequencies", g.frequencies)?;
+                d.set_item("sampling", g.sampling.name())?;
                 d.set_item("gon_steps", g.steps)?;
             }
             None => d.set_item("model", "vector")?,

@@ -44,6 +44,12 @@ def grid() -> pathlib.Path:
     return DATA / "grid12.gonpack"
 
 
+@pytest.fixture(scope="session")
+def kernel() -> pathlib.Path:
+    """The images of `grid12.gonpack` sampled under learned kernels (format version 6)."""
+    return DATA / "kernel12.gonpack"
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """A writable copy of a pack, to corrupt."""

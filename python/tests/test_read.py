@@ -18,7 +18,7 @@ def png_array(path):
         return np.asarray(im)
 
 
-@pytest.mark.parametrize("which", ["digits", "colour", "alpha", "grid"])
+@pytest.mark.parametrize("which", ["digits", "colour", "alpha", "grid", "kernel"])
 @pytest.mark.parametrize(
     "how, cli_args",
     [
@@ -133,7 +133,7 @@ def test_latents(digits):
 def test_grid_latents_are_the_planes(grid):
     with gonpack.open(grid) as pack:
         info = pack.info()
-        assert (info["model"], info["version"]) == ("grid", 5)
+        assert (info["model"], info["version"], info["sampling"]) == ("grid", 5, "bilinear")
         # A 28x28 digit: levels of 28, 14, 7, 4, 2 and 1 values a side, then the global ones.
         sides = [28, 14, 7, 4, 2, 1][: info["levels"]]
         want = sum(s * s for s in sides) + info["global_latents"]
@@ -141,6 +141,12 @@ def test_grid_latents_are_the_planes(grid):
         z = pack.latent(digit)
         assert z.dtype == np.float32 and z.shape == (want,)
         assert np.abs(z).max() > 0
+
+
+def test_kernel_packs_say_so(kernel):
+    with gonpack.open(kernel) as pack:
+        info = pack.info()
+        assert (info["model"], info["version"], info["sampling"]) == ("grid", 6, "kernel")
 
 
 def test_context_manager_and_close(digits):

@@ -61,12 +61,14 @@ fn bench_grid_encode(c: &mut Criterion) {
     use gonpack_train::grid_encode::{pack_with_decoder, train_grids, GridConfig};
     let (mut images, _) = read_folder(&repo().join("corpus/cifar"), false).expect("corpus");
     images.truncate(64);
-    // A decoder trained briefly: encoding costs the same whatever the decoder learnt.
-    let cfg = GridConfig {
+    // A decoder trained briefly: encoding costs the same whatever the decoder learnt. Sampled
+    // as `encode` would sample these pictures (colour: learned kernels).
+    let mut cfg = GridConfig {
         steps: 20,
         quiet: true,
         ..GridConfig::DEFAULT
     };
+    cfg.shape.sampling = gonpack_train::model_choice::auto_sampling(&images);
     let (net, _) = train_grids(&images, &cfg, &ProgressBar::hidden()).unwrap();
     let weights = net.to_weights().unwrap().rounded_to_f16();
     let rate = net.rate_model().unwrap();

@@ -18,8 +18,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
 use crate::kernel::Kernel;
-use gonpack::consts::KERNEL_KNOTS;
-use gonpack::consts::{CONTEXT_BUCKETS, CONTEXT_NEIGHBOURS};
+use gonpack::consts::{CONTEXT_BUCKETS, CONTEXT_NEIGHBOURS, KERNEL_KNOTS};
 use gonpack::format::context::ContextModel;
 use gonpack::format::grid::{
     coordinate, fourier, kernel_taps, knot_position, taps, Dense, GridShape, GridWeights, Sampling,
@@ -455,7 +454,7 @@ impl GridNet {
     }
 
     /// The roughness of the learned sampling kernels ([`Kernel::roughness`]), to add to the
-    /// training loss; zero without kernels.
+    /// training loss; `None` without kernels.
     pub fn kernel_roughness(&self) -> Option<Tensor> {
         self.kernel.as_ref().map(Kernel::roughness)
     }

@@ -30,7 +30,9 @@ const FIRST_FREE: usize = PER_CELL / 2 + 1;
 /// Knots learned freely: from [`FIRST_FREE`] to the one before the last (which is 0).
 const FREE: usize = KERNEL_KNOTS - 1 - FIRST_FREE;
 
-/// Weight of [`Kernel::roughness`] in the training loss.
+/// Weight of [`Kernel::roughness`] in the training loss: small beside the error the trained
+/// knots answer to (a jag of 0.1 at one knot costs 5 · 10⁻⁶, against squared errors near
+/// 3 · 10⁻³), while the knots that only it moves still move at Adam's pace.
 pub const ROUGHNESS_WEIGHT: f64 = 1e-4;
 
 /// The sampling kernels of a decoder's levels.
