@@ -9,7 +9,7 @@
 //!   to 1 (a flat level samples flat at every phase) and the kernel vanishes at distance 2 (it
 //!   is continuous where a tap enters or leaves). Linear between knots, the sum is linear
 //!   between the phases `m / P` (`P` knots per cell), so it holds everywhere when it holds at
-//!   `m = 0 … P/2`: the knots `0 … P/2` are affine functions of the others ([`unity_map`]).
+//!   `m = 0 … P/2`: the knots `0 … P/2` are affine functions of the others (`unity_map`).
 //! - **Smooth departures from Catmull-Rom.** [`Kernel::roughness`] (the squared second
 //!   differences of the kernel's departure from Catmull-Rom's, mirrored about 0) joins the
 //!   training loss, so the knots no phase trains settle between those it does, and a kernel no
@@ -39,7 +39,7 @@ pub const ROUGHNESS_WEIGHT: f64 = 1e-4;
 #[derive(Debug)]
 pub enum Kernel {
     /// Learned under the constraints above: the free knots `(L, FREE)` and the affine map to all
-    /// knots ([`unity_map`]).
+    /// knots (`unity_map`).
     Learned {
         /// The free knots.
         free: Tensor,

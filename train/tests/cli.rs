@@ -12,6 +12,13 @@ fn gonpack(args: &[&str]) -> Output {
     common::run(env!("CARGO_BIN_EXE_gonpack-train"), args)
 }
 
+/// `gonpack info PACK --json`, parsed.
+fn info_json(pack: &Path) -> serde_json::Value {
+    let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A folder with 12 digits, 4 CIFAR images in a sub-folder and a text file.
 fn sample_folder(root: &Path) -> std::path::PathBuf {
     let dir = root.join("imgs");
@@ -64,9 +71,7 @@ fn encode_info_decode_end_to_end() {
         assert!(log.contains(key), "summary lacks {key:?}: {log}");
     }
 
-    let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = info_json(&pack);
     assert_eq!(json["images"].as_array().unwrap().len(), 16);
     let parts: u64 = [
         "decoder_bytes",
@@ -430,9 +435,7 @@ fn learned_sampling_kernels_write_a_version_6_pack_that_new_images_reuse() {
         assert!(out.status.success(), "{}", text(&out));
     }
     for pack in [&base, &again] {
-        let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
-        assert!(out.status.success(), "{}", text(&out));
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = info_json(pack);
         assert_eq!(
             (json["version"].as_u64(), json["sampling"].as_str()),
             (Some(6), Some("kernel"))
@@ -449,8 +452,7 @@ fn learned_sampling_kernels_write_a_version_6_pack_that_new_images_reuse() {
         let (f, p) = (folder.to_str().unwrap(), pack.to_str().unwrap());
         let out = gonpack(&["encode", f, "-o", p, "--steps", "20", "-q"]);
         assert!(out.status.success(), "{}", text(&out));
-        let out = gonpack(&["info", p, "--json"]);
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = info_json(&pack);
         assert_eq!(
             (json["version"].as_u64(), json["sampling"].as_str()),
             (Some(expect.0), Some(expect.1)),
@@ -504,9 +506,7 @@ fn sigmoid_and_jitter_write_a_version_3_pack() {
         assert!(!log.contains("made little progress"), "{log}");
     }
     for pack in [&base, &again] {
-        let out = gonpack(&["info", pack.to_str().unwrap(), "--json"]);
-        assert!(out.status.success(), "{}", text(&out));
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = info_json(pack);
         assert_eq!(
             (json["version"].as_u64(), json["output"].as_str()),
             (Some(3), Some("logistic"))
