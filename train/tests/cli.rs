@@ -619,3 +619,56 @@ fn alpha_is_kept_through_encode_and_decode() {
         text(&out)
     );
 }
+
+/// With `--decoder` the base pack's decoder is reused as it is: an option that would set up
+/// or train a decoder, or one of the other model than the base's, is a usage error naming
+/// the option (not silently ignored), and no pack is written.
+#[test]
+fn encode_with_a_decoder_refuses_options_it_would_ignore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = common::repo().join("tests/data");
+    let dir = data.join("grid12");
+    let output = tmp.path().join("o.gonpack");
+    let reused = "sets up a new decoder and cannot be used with --decoder";
+    let cases: [(&str, &[&str], String); 8] = [
+        (
+            "grid12",
+            &["--sampling", "kernel"],
+            format!("--sampling {reused}"),
+        ),
+        ("grid12", &["--levels", "4"], format!("--levels {reused}")),
+        ("grid12", &["--steps", "10"], format!("--steps {reused}")),
+        ("grid12", &["--model", "grid"], format!("--model {reused}")),
+        ("grid12", &["--seed", "3"], format!("--seed {reused}")),
+        (
+            "digits16",
+            &["--latent", "16"],
+            format!("--latent {reused}"),
+        ),
+        (
+            "grid12",
+            &["--bits", "6"],
+            "--bits applies to --model vector only".into(),
+        ),
+        (
+            "digits16",
+            &["--quality", "2"],
+            "--quality applies to --model grid only".into(),
+        ),
+    ];
+    for (base, extra, expect) in cases {
+        let base = data.join(format!("{base}.gonpack"));
+        let args = [
+            "encode",
+            dir.to_str().unwrap(),
+            "--decoder",
+            base.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+        ];
+        let out = gonpack(&[&args[..], extra].concat());
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", text(&out));
+        assert!(text(&out).contains(&expect), "{extra:?}: {}", text(&out));
+        assert!(!output.exists(), "{extra:?}: no pack written");
+    }
+}

@@ -61,7 +61,7 @@ pub struct EncodeArgs {
     dir: PathBuf,
     /// Reuse the decoder of this pack (frozen) instead of training one: only latents are
     /// derived, with the base pack's model, by default at the base's own operating point;
-    /// the architecture and training options are then ignored.
+    /// the options that set up a decoder or its training are then usage errors.
     #[arg(long, value_name = "BASE.gonpack")]
     decoder: Option<PathBuf>,
     /// Encode only part I of N of the folder's image files (sorted by path, counted from 0;
@@ -241,11 +241,12 @@ pub fn run(a: EncodeArgs) -> Result<()> {
     };
     let mut grid = base_grid.unwrap_or(a.model != Some(Model::Vector));
     let mut cfg = grid_options(&a, &latent_opts);
-    if a.decoder.is_none() {
-        check_model_options(&a, grid)?;
-        if grid {
-            cfg.validate()?;
-        }
+    if a.decoder.is_some() {
+        check_reuse_options(&a)?;
+    }
+    check_model_options(&a, grid)?;
+    if grid && a.decoder.is_none() {
+        cfg.validate()?;
     }
     let images = gonpack_cli::read_images(&a.dir, shard, a.skip_invalid, a.quiet)?;
     // The quality for which the vector model was chosen, when it was.
@@ -355,44 +356,82 @@ fn base_path(a: &EncodeArgs) -> &Path {
     a.decoder.as_deref().unwrap_or(Path::new("-"))
 }
 
-/// A usage error when an option of one model is given to train the other (instead of being
-/// silently ignored).
+/// A usage error when an option of one model is given to train the other, or to encode
+/// against a base pack of the other (instead of being silently ignored).
 fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
     let l = &a.latent_args;
     let vector_only = [
-        ("--latent", a.latent != D.shape.latent_dim),
-        ("--modulated", a.modulated.is_some()),
-        ("--w0", a.w0 != D.shape.w0_first),
-        ("--w0-hidden", a.w0_hidden != D.shape.w0_hidden),
-        ("--pixels", a.pixels != D.pixels),
         ("--bits", a.bits.is_some()),
-        ("--patch", a.patch != gonpack::consts::DEFAULT_PATCH),
-        ("--overlap", a.overlap != gonpack::consts::DEFAULT_OVERLAP),
-        ("--jitter", a.jitter),
         (
             "--quant-refine",
             l.quant_refine != train::DEFAULT_QUANT_REFINE,
         ),
     ];
-    let grid_only = grid_only_options(a);
-    let (other, wrong) = if grid {
-        ("vector", &vector_only[..])
+    let grid_only = [
+        ("--quality", a.quality.is_some()),
+        ("--lambda", a.lambda.is_some()),
+    ];
+    let (other, wrong): (_, Vec<_>) = if grid {
+        let training = vector_training_options(a);
+        ("vector", vector_only.into_iter().chain(training).collect())
     } else {
-        ("grid", &grid_only[..])
+        (
+            "grid",
+            grid_only
+                .into_iter()
+                .chain(grid_training_options(a))
+                .collect(),
+        )
     };
-    match wrong.iter().find(|(_, given)| *given) {
+    let Some((option, _)) = wrong.iter().find(|(_, given)| *given) else {
+        return Ok(());
+    };
+    let base = match &a.decoder {
+        Some(base) => format!(
+            " ({} holds a {} decoder)",
+            ShownPath(base),
+            if grid { "grid" } else { "vector" }
+        ),
+        None => String::new(),
+    };
+    Err(gonpack_train::Error::usage(format!(
+        "{option} applies to --model {other} only{base}"
+    )))
+}
+
+/// A usage error when an option that sets up a new decoder or its training is given with
+/// `--decoder`, whose decoder is reused as it is (instead of the option being silently
+/// ignored).
+fn check_reuse_options(a: &EncodeArgs) -> Result<()> {
+    let shared = [
+        ("--model", a.model.is_some()),
+        ("--hidden", a.hidden.is_some()),
+        ("--layers", a.layers.is_some()),
+        ("--sigmoid", a.sigmoid),
+        ("--steps", a.steps.is_some()),
+        ("--batch", a.batch.is_some()),
+        ("--lr", a.lr.is_some()),
+        ("--inner-steps", a.inner_steps.is_some()),
+        ("--step-init", a.step_init.is_some()),
+        ("--f32-weights", a.f32_weights),
+        ("--seed", a.seed != D.seed),
+    ];
+    let mut given = shared
+        .into_iter()
+        .chain(grid_training_options(a))
+        .chain(vector_training_options(a))
+        .filter(|(_, given)| *given);
+    match given.next() {
         Some((option, _)) => Err(gonpack_train::Error::usage(format!(
-            "{option} applies to --model {other} only"
+            "{option} sets up a new decoder and cannot be used with --decoder, whose decoder is reused as it is"
         ))),
         None => Ok(()),
     }
 }
 
-/// The options of the grid model only, each with whether it was given.
-fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 9] {
+/// The options that shape or train a grid decoder, each with whether it was given.
+fn grid_training_options(a: &EncodeArgs) -> [(&'static str, bool); 7] {
     [
-        ("--quality", a.quality.is_some()),
-        ("--lambda", a.lambda.is_some()),
         ("--precondition", a.precondition.is_some()),
         ("--warmup", a.warmup.is_some()),
         ("--levels", a.levels != G.shape.levels),
@@ -400,6 +439,20 @@ fn grid_only_options(a: &EncodeArgs) -> [(&'static str, bool); 9] {
         ("--frequencies", a.frequencies != G.shape.frequencies),
         ("--crop", a.crop != G.crop),
         ("--sampling", a.sampling.is_some()),
+    ]
+}
+
+/// The options that shape or train a vector decoder, each with whether it was given.
+fn vector_training_options(a: &EncodeArgs) -> [(&'static str, bool); 8] {
+    [
+        ("--latent", a.latent != D.shape.latent_dim),
+        ("--modulated", a.modulated.is_some()),
+        ("--w0", a.w0 != D.shape.w0_first),
+        ("--w0-hidden", a.w0_hidden != D.shape.w0_hidden),
+        ("--pixels", a.pixels != D.pixels),
+        ("--patch", a.patch != gonpack::consts::DEFAULT_PATCH),
+        ("--overlap", a.overlap != gonpack::consts::DEFAULT_OVERLAP),
+        ("--jitter", a.jitter),
     ]
 }
 
@@ -417,7 +470,9 @@ fn model_tuned(a: &EncodeArgs) -> bool {
         a.lr.is_some(),
         a.latent_args.refine.is_some(),
     ];
-    shared.contains(&true) || grid_only_options(a)[1..].iter().any(|(_, given)| *given)
+    shared.contains(&true)
+        || a.lambda.is_some()
+        || grid_training_options(a).iter().any(|(_, given)| *given)
 }
 
 /// The grid-model settings the arguments ask for.
