@@ -68,8 +68,8 @@ struct Args {
     /// training); `none` for no such rows.
     #[arg(long, value_delimiter = ',', default_value = "2,3,4,5")]
     quality: Vec<String>,
-    /// Training steps of each grid decoder (default: as `gonpack encode`, one per training
-    /// image, 800 to 3,000).
+    /// Training steps of each grid decoder (default: as `gonpack encode`, two per training
+    /// image, 1,400 to 6,000).
     #[arg(long)]
     grid_steps: Option<usize>,
     /// Frequency of the first sine layer (default: the `encode` default).
