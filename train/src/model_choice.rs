@@ -89,8 +89,11 @@ pub fn auto_model(images: &[SourceImage], q: f64) -> ModelChoice {
 /// Twemoji 0.670 → 27.23, worst 19.11 (0.617 → 26.80, worst 16.89). On the demo corpus, digits
 /// and colour pictures in one pack, the kernel gives 0.697 → 27.59 dB, worst 19.53, and greys
 /// the orange cats, where bilinear gives 0.922 → 29.64, worst 21.34 (two seeds and a slower
-/// kernel learning rate agree). Sets with grey images keep bilinear until that is understood
-/// and their benchmarks are re-run, although the kernel leads on some: MNIST (quality 2.5,
+/// kernel learning rate agree). The kernel is not what breaks that set: which levels keep
+/// codes is settled in training's first steps, and parts of the corpus land in states with
+/// dead levels under either sampling (docs/design.md, session 16). Sets with grey images keep
+/// bilinear until training avoids those states and their benchmarks are re-run, although the
+/// kernel leads on some: MNIST (quality 2.5,
 /// test digits, 0.403 → 27.94 against bilinear's 0.404 → 26.56 at quality 1; it moves every
 /// MNIST operating point and the boundary with the vector model) and the six photos, two of
 /// them grey (the figure above is with `--sampling kernel`).
