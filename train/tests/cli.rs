@@ -620,11 +620,12 @@ fn alpha_is_kept_through_encode_and_decode() {
     );
 }
 
-/// With `--decoder` the base pack's decoder is reused as it is: an option that would set up
-/// or train a decoder, or one of the other model than the base's, is a usage error naming
-/// the option (not silently ignored), and no pack is written.
+/// With `encode --decoder` the base pack's decoder is reused as it is: an option that would
+/// set up or train a decoder, or one of the other model than the base's, is a usage error
+/// naming the option (not silently ignored), and no pack is written; `add` likewise refuses
+/// the other model's options and leaves the pack as it was.
 #[test]
-fn encode_with_a_decoder_refuses_options_it_would_ignore() {
+fn reusing_a_decoder_refuses_options_it_would_ignore() {
     let tmp = tempfile::tempdir().unwrap();
     let data = common::repo().join("tests/data");
     let dir = data.join("grid12");
@@ -670,5 +671,32 @@ fn encode_with_a_decoder_refuses_options_it_would_ignore() {
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", text(&out));
         assert!(text(&out).contains(&expect), "{extra:?}: {}", text(&out));
         assert!(!output.exists(), "{extra:?}: no pack written");
+    }
+    for (base, option, value, expect) in [
+        (
+            "grid12",
+            "--quant-refine",
+            "3",
+            "--quant-refine applies to vector packs only",
+        ),
+        (
+            "digits16",
+            "--quality",
+            "2",
+            "--quality applies to grid packs only",
+        ),
+    ] {
+        let pack = tmp.path().join(format!("{base}.gonpack"));
+        std::fs::copy(data.join(format!("{base}.gonpack")), &pack).unwrap();
+        let before = std::fs::read(&pack).unwrap();
+        let (p, d) = (pack.to_str().unwrap(), dir.to_str().unwrap());
+        let out = gonpack(&["add", p, d, "--replace", option, value]);
+        assert_eq!(out.status.code(), Some(2), "{option}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{option}: {}", text(&out));
+        assert_eq!(
+            std::fs::read(&pack).unwrap(),
+            before,
+            "{option}: pack unchanged"
+        );
     }
 }

@@ -43,9 +43,11 @@ pub fn run(a: AddArgs) -> Result<()> {
     let _lock = gonpack::io::lock_pack(&a.pack)?
         .ok_or_else(|| gonpack::Error::Usage("no such pack".into()).in_file(&a.pack))?;
     let pending = PendingFile::replacing(&a.pack)?;
-    let images = gonpack_cli::read_images(&a.dir, Shard::ALL, a.skip_invalid, a.quiet)?;
     let reader = Reader::open(&a.pack, Limits::default())?;
-    if reader.header().grid.is_some() {
+    let grid = reader.header().grid.is_some();
+    check_model_options(&a, grid)?;
+    let images = gonpack_cli::read_images(&a.dir, Shard::ALL, a.skip_invalid, a.quiet)?;
+    if grid {
         let mut pack = reader.into_grid_pack().map_err(|e| e.in_file(&a.pack))?;
         let cfg = GridConfig {
             refine: a.latent_args.refine.unwrap_or(GridConfig::DEFAULT.refine),
@@ -94,4 +96,21 @@ pub fn run(a: AddArgs) -> Result<()> {
     }
     o += &format!("  time     {:.2} s\n", start.elapsed().as_secs_f64());
     gonpack_cli::emit(&o).map_err(Into::into)
+}
+
+/// A usage error when an option of the other model than the pack's is given (instead of
+/// being silently ignored).
+fn check_model_options(a: &AddArgs, grid: bool) -> Result<()> {
+    let (option, other) = match grid {
+        true if a.latent_args.quant_refine != train::DEFAULT_QUANT_REFINE => {
+            ("--quant-refine", "vector")
+        }
+        false if a.quality.is_some() => ("--quality", "grid"),
+        _ => return Ok(()),
+    };
+    Err(gonpack_train::Error::usage(format!(
+        "{option} applies to {other} packs only ({} holds a {} decoder)",
+        ShownPath(&a.pack),
+        if grid { "grid" } else { "vector" }
+    )))
 }
