@@ -93,10 +93,10 @@ pub fn auto_model(images: &[SourceImage], q: f64) -> ModelChoice {
 /// codes is settled in training's first steps, and parts of the corpus land in states with
 /// dead levels under either sampling (docs/design.md, session 16). Sets with grey images keep
 /// bilinear until training avoids those states and their benchmarks are re-run, although the
-/// kernel leads on some: MNIST (quality 2.5,
-/// test digits, 0.403 → 27.94 against bilinear's 0.404 → 26.56 at quality 1; it moves every
-/// MNIST operating point and the boundary with the vector model) and the six photos, two of
-/// them grey (the figure above is with `--sampling kernel`).
+/// kernel leads on some: MNIST (quality 2.5, test digits, 0.403 → 27.94 against bilinear's
+/// 0.404 → 26.56 at quality 1; it moves every MNIST operating point and the boundary with the
+/// vector model) and the six photos, two of them grey (the figure above is with `--sampling
+/// kernel`).
 pub fn auto_sampling(images: &[SourceImage]) -> Sampling {
     if images.iter().all(|i| colour_channels(i.channels) == 3) {
         Sampling::Kernel

@@ -109,8 +109,7 @@ fn check_model_options(a: &AddArgs, grid: bool) -> Result<()> {
         _ => return Ok(()),
     };
     Err(gonpack_train::Error::usage(format!(
-        "{option} applies to {other} packs only ({} holds a {} decoder)",
-        ShownPath(&a.pack),
-        if grid { "grid" } else { "vector" }
+        "{option} applies to {other} packs only ({})",
+        crate::holds_decoder(&a.pack, grid)
     )))
 }

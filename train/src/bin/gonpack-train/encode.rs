@@ -387,11 +387,7 @@ fn check_model_options(a: &EncodeArgs, grid: bool) -> Result<()> {
         return Ok(());
     };
     let base = match &a.decoder {
-        Some(base) => format!(
-            " ({} holds a {} decoder)",
-            ShownPath(base),
-            if grid { "grid" } else { "vector" }
-        ),
+        Some(base) => format!(" ({})", crate::holds_decoder(base, grid)),
         None => String::new(),
     };
     Err(gonpack_train::Error::usage(format!(

@@ -6,6 +6,7 @@ mod add;
 mod encode;
 mod latent_args;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -45,4 +46,11 @@ fn main() -> ExitCode {
             code
         }
     }
+}
+
+/// "PACK holds a grid decoder" (or a vector one): the end of a usage error about an option of
+/// the other model than a pack's.
+fn holds_decoder(pack: &Path, grid: bool) -> String {
+    let model = if grid { "grid" } else { "vector" };
+    format!("{} holds a {model} decoder", gonpack::text::ShownPath(pack))
 }
