@@ -1,11 +1,11 @@
-//! Every magic number of the `.gonpack` container (versions 1 to 6), named as in
+//! Every magic number of the `.gonpack` container (versions 1 to 7), named as in
 //! `format-spec.md`.
 
 /// File signature: `0x89` then ASCII `GONPACK` (8 bytes).
 pub const MAGIC: [u8; 8] = *b"\x89GONPACK";
-/// Newest container version: adds learned sampling kernels of latent grids
-/// ([`SAMPLING_VERSION`]). A pack is written with the oldest version that can hold it.
-pub const VERSION: u16 = 6;
+/// Newest container version: adds the phased context coding of grid codes
+/// ([`PHASED_VERSION`]). A pack is written with the oldest version that can hold it.
+pub const VERSION: u16 = 7;
 /// The version that added alpha channels.
 pub const ALPHA_VERSION: u16 = 4;
 /// The version that added the output function.
@@ -69,6 +69,8 @@ pub const MAX_NAME_LEN: usize = 4096;
 pub const GRID_VERSION: u16 = 5;
 /// The version that added the sampling of grid levels (header byte 46 of a grid pack).
 pub const SAMPLING_VERSION: u16 = 6;
+/// The version that added the phased context coding ([`LATENT_CODING_PHASED`]).
+pub const PHASED_VERSION: u16 = 7;
 /// Grid sampling (header byte 46): half-pixel-centred bilinear, 2 x 2 taps (version 5's).
 pub const SAMPLING_BILINEAR: u8 = 0;
 /// Grid sampling (header byte 46, version 6): a kernel per level, 4 x 4 taps, its values at
@@ -101,6 +103,13 @@ pub const LATENT_CODING_RANGE: u8 = 1;
 /// Latent coding of a grid pack (header byte 45): one range-coded stream in which each code is
 /// predicted from its causal neighbours (format-spec §12.7).
 pub const LATENT_CODING_CONTEXT: u8 = 2;
+/// Latent coding of a grid pack (header byte 45, version [`PHASED_VERSION`]): as
+/// [`LATENT_CODING_CONTEXT`], but each residual's law is a Laplace centred on the unrounded
+/// prediction, to the nearest of [`PREDICTION_PHASES`] phases per code (format-spec §12.8).
+pub const LATENT_CODING_PHASED: u8 = 3;
+/// Phases per code unit of the phased context coding: the prediction's fraction is rounded to
+/// a multiple of `1 / 8`.
+pub const PREDICTION_PHASES: i32 = 8;
 /// Bytes of one plane's entry in a grid pack's `QUAN` section: ratio (f32), largest code (u16).
 pub const LEVEL_MODEL_LEN: usize = 6;
 /// Causal neighbours a context-coded grid code is predicted from: left, up, up-left, up-right.

@@ -8,7 +8,7 @@ use image::DynamicImage;
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::format::context::{self, read_context_models};
+use crate::format::context::{self, read_context_models, Prediction};
 use crate::format::entropy::{self, LevelModel};
 use crate::format::grid::GridWeights;
 use crate::format::grid_pack::{
@@ -509,10 +509,11 @@ impl<R: Read + Seek> Reader<R> {
             let quan = self.section(QUAN)?;
             let latn = self.section(LATN)?;
             let coding = self.header.latent_coding;
-            let parsed = if coding == LATENT_CODING_CONTEXT {
+            let parsed = if let Some(prediction) = Prediction::of_coding(coding) {
                 // The models of the plane laws are those the writer fits to the codes.
                 read_context_models(&quan).and_then(|m| {
-                    let codes = context::decode(&m, &grid_runs(&shape, &index), &latn)?;
+                    let runs = grid_runs(&shape, &index);
+                    let codes = context::decode(&m, &runs, &latn, prediction)?;
                     Ok((fit_models(&shape, &index, &codes), codes))
                 })
             } else {
@@ -666,7 +667,7 @@ fn check_implied_size(header: &Header, k: usize, e: &SectionEntry) -> Result<()>
     let values = u64::from(header.latent_count);
     let (lo, hi) = match (k, header.grid) {
         (DECO, Some(g)) => exact(g.param_count() * header.weight_bytes() as u64),
-        (QUAN, Some(g)) if header.latent_coding == LATENT_CODING_CONTEXT => {
+        (QUAN, Some(g)) if Prediction::of_coding(header.latent_coding).is_some() => {
             exact((CONTEXT_MODEL_LEN * g.planes()) as u64)
         }
         (QUAN, Some(g)) => exact((LEVEL_MODEL_LEN * g.planes()) as u64),

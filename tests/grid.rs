@@ -57,6 +57,7 @@ fn every_latent_coding_holds_the_same_codes_and_the_smallest_is_written() {
         LATENT_CODING_PLAIN,
         LATENT_CODING_RANGE,
         LATENT_CODING_CONTEXT,
+        LATENT_CODING_PHASED,
     ];
     let files: Vec<Vec<u8>> = codings
         .iter()
@@ -72,11 +73,44 @@ fn every_latent_coding_holds_the_same_codes_and_the_smallest_is_written() {
     }
     let smallest = files.iter().min_by_key(|f| f.len()).unwrap();
     assert_eq!(&pack.to_bytes().unwrap().0, smallest);
-    // An unknown coding is unsupported.
+    // The phased coding is written as version 7, the others as the fixture's version 5.
+    for (bytes, &coding) in files.iter().zip(&codings) {
+        let version = if coding == LATENT_CODING_PHASED {
+            PHASED_VERSION
+        } else {
+            GRID_VERSION
+        };
+        assert_eq!(LE::read_u16(&bytes[8..10]), version, "coding {coding}");
+    }
+    // An unknown coding is unsupported; the phased coding in an older version is a format
+    // error.
     let mut d = fixture();
-    d[45] = 3;
+    d[45] = 4;
     let e = Reader::from_slice(&with_header_crc(d), Limits::default()).map(|_| ());
-    assert!(matches!(e, Err(Error::Unsupported(m)) if m.contains("latent coding 3")));
+    assert!(matches!(e, Err(Error::Unsupported(m)) if m.contains("latent coding 4")));
+    let mut d = fixture();
+    d[45] = LATENT_CODING_PHASED;
+    let e = Reader::from_slice(&with_header_crc(d), Limits::default()).map(|_| ());
+    assert!(
+        matches!(&e, Err(Error::Format(m)) if m.ends_with("latent coding 3 needs version 7, the file is version 5")),
+        "{e:?}"
+    );
+}
+
+/// `phased12.gonpack` is `grid12.gonpack` written under the phased context coding (version
+/// 7): the same pack, and exactly the bytes the writer makes of it.
+#[test]
+fn the_phased_fixture_holds_grid12_byte_for_byte() {
+    let bytes = read_fixture("phased12.gonpack");
+    assert_eq!(LE::read_u16(&bytes[8..10]), PHASED_VERSION);
+    assert_eq!(bytes[45], LATENT_CODING_PHASED);
+    let phased = Reader::from_slice(&bytes, Limits::default())
+        .unwrap()
+        .into_grid_pack()
+        .unwrap();
+    let pack = grid_pack();
+    assert_eq!(phased, pack);
+    assert_eq!(pack.to_bytes_with(LATENT_CODING_PHASED).unwrap().0, bytes);
 }
 
 #[test]

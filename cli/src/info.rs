@@ -3,7 +3,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use gonpack::consts::{LATENT_CODING_CONTEXT, LATENT_CODING_RANGE};
+use gonpack::consts::{LATENT_CODING_CONTEXT, LATENT_CODING_PHASED, LATENT_CODING_RANGE};
 use gonpack::text::{shown, ShownPath};
 use gonpack::{Output, Reader, Result};
 
@@ -196,6 +196,10 @@ fn coding_name(coding: u8) -> (&'static str, &'static str) {
     match coding {
         LATENT_CODING_RANGE => ("range", "range-coded under per-plane laws"),
         LATENT_CODING_CONTEXT => ("context", "range-coded under a context model"),
+        LATENT_CODING_PHASED => (
+            "phased",
+            "range-coded under a context model with phased predictions",
+        ),
         _ => ("plain", "zstd-compressed"),
     }
 }

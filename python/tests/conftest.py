@@ -50,6 +50,12 @@ def kernel() -> pathlib.Path:
     return DATA / "kernel12.gonpack"
 
 
+@pytest.fixture(scope="session")
+def phased() -> pathlib.Path:
+    """The pack of `grid12.gonpack` under the phased context coding (format version 7)."""
+    return DATA / "phased12.gonpack"
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """A writable copy of a pack, to corrupt."""

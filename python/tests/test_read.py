@@ -149,6 +149,15 @@ def test_kernel_packs_say_so(kernel):
         assert (info["model"], info["version"], info["sampling"]) == ("grid", 6, "kernel")
 
 
+def test_phased_packs_read_as_their_version_5_twin(grid, phased):
+    with gonpack.open(grid) as old, gonpack.open(phased) as new:
+        assert (new.info()["version"], old.info()["version"]) == (7, 5)
+        assert new.names == old.names
+        for name in old.names:
+            assert np.array_equal(new[name], old[name])
+            assert np.array_equal(new.latent(name), old.latent(name))
+
+
 def test_context_manager_and_close(digits):
     with gonpack.open(digits) as pack:
         assert not pack.closed

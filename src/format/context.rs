@@ -1,19 +1,47 @@
-//! Context coding of grid codes (format-spec §12.7): each code of a level is predicted from its
-//! causal neighbours in the same grid (left, up, up-left, up-right), and the residual is
-//! range-coded under a two-sided geometric law chosen by the neighbours' activity. The
-//! prediction is one binary32 expression in a fixed order, so it is the same on every platform.
+//! Context coding of grid codes (format-spec §12.7 and §12.8): each code of a level is
+//! predicted from its causal neighbours in the same grid (left, up, up-left, up-right), and the
+//! residual is range-coded under a law chosen by the neighbours' activity: a two-sided
+//! geometric law around the rounded prediction, or (phased) a binned Laplace around the
+//! prediction to the nearest eighth of a code. The prediction is one binary32 expression in a
+//! fixed order, so it is the same on every platform.
 use byteorder::{ByteOrder, LittleEndian as LE};
 use nalgebra::{Matrix4, Vector4};
 
 use crate::consts::{
-    CONTEXT_BUCKETS, CONTEXT_MODEL_LEN, CONTEXT_NEIGHBOURS, LEVEL_MODEL_LEN, MAX_CONTEXT_WEIGHT,
-    MAX_GRID_CODE,
+    CONTEXT_BUCKETS, CONTEXT_MODEL_LEN, CONTEXT_NEIGHBOURS, LATENT_CODING_CONTEXT,
+    LATENT_CODING_PHASED, LEVEL_MODEL_LEN, MAX_CONTEXT_WEIGHT, MAX_GRID_CODE, MAX_RATIO, MIN_RATIO,
+    PREDICTION_PHASES,
 };
 use crate::error::{Error, Result};
-use crate::format::entropy::{decode_symbols, encode_symbols, LevelModel};
+use crate::format::entropy::{decode_symbols, encode_symbols, Binned, Law, LevelModel, Shape};
 
 /// Most rounds of reweighting that [`ContextModel::fit`] spends on the prediction weights.
 const REWEIGHTING_ROUNDS: usize = 8;
+
+/// Golden-section steps of the maximum-likelihood fit of a phased bucket's ratio.
+const RATIO_SEARCH_STEPS: usize = 60;
+
+/// Where a context coding centres each residual's law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prediction {
+    /// On the rounded prediction, under a two-sided geometric law
+    /// ([`LATENT_CODING_CONTEXT`], format-spec §12.7).
+    Rounded,
+    /// On the prediction rounded to an eighth of a code, under a binned Laplace
+    /// ([`LATENT_CODING_PHASED`], format-spec §12.8).
+    Phased,
+}
+
+impl Prediction {
+    /// The context coding a latent coding byte names, if any.
+    pub fn of_coding(coding: u8) -> Option<Prediction> {
+        match coding {
+            LATENT_CODING_CONTEXT => Some(Prediction::Rounded),
+            LATENT_CODING_PHASED => Some(Prediction::Phased),
+            _ => None,
+        }
+    }
+}
 
 /// The context model of one plane.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,11 +102,45 @@ impl ContextModel {
     /// clamped to `±MAX_GRID_CODE`.
     pub fn predict(&self, run: &[i16], width: usize, at: usize) -> (i32, LevelModel) {
         let n = neighbours(run, width, at);
+        (self.centre(&n).0, self.buckets[bucket(&n)])
+    }
+
+    /// The rounded prediction `μ` from neighbours `n` ([`Self::predict`]) and its phase: the
+    /// binary32 difference `Σ w_i n_i - μ` in eighths of a code, rounded half away from zero
+    /// and clamped to `±PREDICTION_PHASES / 2`.
+    fn centre(&self, n: &[i32; CONTEXT_NEIGHBOURS]) -> (i32, i32) {
         let limit = f32::from(MAX_GRID_CODE);
-        (
-            self.mean(&n).round().clamp(-limit, limit) as i32,
-            self.buckets[bucket(&n)],
-        )
+        let s = self.mean(n);
+        let mu = s.round().clamp(-limit, limit);
+        let half = PREDICTION_PHASES / 2;
+        let phase = ((s - mu) * PREDICTION_PHASES as f32).round() as i32;
+        (mu as i32, phase.clamp(-half, half))
+    }
+
+    /// What position `at` is coded with under `prediction`: the coded value's law, the offset
+    /// it is added to and whether the residual is negated before coding (phased laws centred
+    /// left of the offset are coded as the mirror of the law centred right).
+    fn law(
+        &self,
+        prediction: Prediction,
+        run: &[i16],
+        width: usize,
+        at: usize,
+    ) -> (Law, i32, bool) {
+        let n = neighbours(run, width, at);
+        let model = self.buckets[bucket(&n)];
+        let (mu, phase) = self.centre(&n);
+        match prediction {
+            Prediction::Rounded => (Law::geometric(model), mu, false),
+            Prediction::Phased => (
+                Law {
+                    model,
+                    shape: Shape::Binned(phase.unsigned_abs() as u8),
+                },
+                mu,
+                phase < 0,
+            ),
+        }
     }
 
     /// The unrounded prediction `Σ w_i n_i` from neighbours `n`, in binary32, left to right.
@@ -142,6 +204,93 @@ impl ContextModel {
     }
 }
 
+impl ContextModel {
+    /// The model with `weights` and each bucket's phased law fitted to its residuals: the
+    /// largest `|k - μ|` and the maximum-likelihood ratio of the binned Laplace
+    /// ([`Prediction::Phased`]).
+    fn with_phased_buckets<'a>(
+        grids: impl Iterator<Item = (&'a [i16], usize)>,
+        weights: [f32; CONTEXT_NEIGHBOURS],
+    ) -> ContextModel {
+        let mut model = ContextModel {
+            weights,
+            buckets: [LevelModel::fit(&[]); CONTEXT_BUCKETS],
+        };
+        // Per bucket: how often each (phase, value) occurs, the value negated where the
+        // phase is.
+        let mut counts: Vec<std::collections::BTreeMap<(u8, i32), u64>> =
+            vec![Default::default(); CONTEXT_BUCKETS];
+        for (run, width) in grids {
+            for (at, &k) in run.iter().enumerate() {
+                let n = neighbours(run, width, at);
+                let (mu, phase) = model.centre(&n);
+                let r = i32::from(k) - mu;
+                let v = if phase < 0 { -r } else { r };
+                *counts[bucket(&n)]
+                    .entry((phase.unsigned_abs() as u8, v))
+                    .or_default() += 1;
+            }
+        }
+        for (m, c) in model.buckets.iter_mut().zip(&counts) {
+            *m = fit_binned(c);
+        }
+        model
+    }
+}
+
+/// The phased law of one bucket from its `(phase, value)` counts: `max_code` the largest
+/// `|value|` (not clamped: [`LevelModel::validate`] rejects one over [`MAX_GRID_CODE`]), and
+/// the ratio of the largest likelihood under [`Binned`], found by golden-section search over
+/// the log of the Laplace's scale `-1 / ln r`. No non-zero value gives `max_code` 0.
+fn fit_binned(counts: &std::collections::BTreeMap<(u8, i32), u64>) -> LevelModel {
+    let max_code = counts
+        .keys()
+        .map(|&(_, v)| v.unsigned_abs())
+        .max()
+        .unwrap_or(0);
+    if max_code == 0 {
+        return LevelModel::fit(&[]);
+    }
+    let m = max_code.min(u32::from(MAX_GRID_CODE)) as usize;
+    let cost = |ln_scale: f64| -> f64 {
+        let ratio = ((-(-ln_scale).exp()).exp() as f32).clamp(MIN_RATIO, MAX_RATIO);
+        let masses: Vec<Vec<f64>> = (0..=PREDICTION_PHASES / 2)
+            .map(|p| Binned::new(ratio, p as u8).masses(m))
+            .collect();
+        counts
+            .iter()
+            .map(|(&(p, v), &n)| {
+                let mass =
+                    masses[usize::from(p)][(v.clamp(-(m as i32), m as i32) + m as i32) as usize];
+                -(n as f64) * mass.max(f64::MIN_POSITIVE).ln()
+            })
+            .sum()
+    };
+    let scale = |r: f32| (-1.0 / f64::from(r).ln()).ln();
+    let (mut lo, mut hi) = (scale(MIN_RATIO), scale(MAX_RATIO));
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (hi - g * (hi - lo), lo + g * (hi - lo));
+    let (mut fa, mut fb) = (cost(a), cost(b));
+    for _ in 0..RATIO_SEARCH_STEPS {
+        if fa <= fb {
+            hi = b;
+            (b, fb) = (a, fa);
+            a = hi - g * (hi - lo);
+            fa = cost(a);
+        } else {
+            lo = a;
+            (a, fa) = (b, fb);
+            b = lo + g * (hi - lo);
+            fb = cost(b);
+        }
+    }
+    let ln_scale = (lo + hi) / 2.0;
+    LevelModel {
+        ratio: ((-(-ln_scale).exp()).exp() as f32).clamp(MIN_RATIO, MAX_RATIO),
+        max_code: max_code.min(u32::from(u16::MAX)) as u16,
+    }
+}
+
 /// Weights minimising `Σ c(n, k) (k - w·n)²` over every code `k` of `grids` with neighbours
 /// `n` (clamped to [`MAX_CONTEXT_WEIGHT`]; zero when the system is degenerate).
 fn solve_weighted<'a>(
@@ -169,17 +318,28 @@ fn solve_weighted<'a>(
         })
 }
 
-/// Each plane's [`ContextModel::fit`] to `codes` (pack order, split into `runs`).
-pub fn fit_context_models(planes: usize, runs: &[GridRun], codes: &[i16]) -> Vec<ContextModel> {
+/// Each plane's [`ContextModel::fit`] to `codes` (pack order, split into `runs`); for
+/// [`Prediction::Phased`] the buckets then take their phased laws.
+pub fn fit_context_models(
+    planes: usize,
+    runs: &[GridRun],
+    codes: &[i16],
+    prediction: Prediction,
+) -> Vec<ContextModel> {
     let grids = split(runs, codes);
     (0..planes)
         .map(|p| {
-            ContextModel::fit(
+            let plane = || {
                 grids
                     .iter()
                     .filter(move |g| g.0 == p)
-                    .map(|&(_, run, width)| (run, width)),
-            )
+                    .map(|&(_, run, width)| (run, width))
+            };
+            let rounded = ContextModel::fit(plane());
+            match prediction {
+                Prediction::Rounded => rounded,
+                Prediction::Phased => ContextModel::with_phased_buckets(plane(), rounded.weights),
+            }
         })
         .collect()
 }
@@ -249,10 +409,15 @@ fn check(models: &[ContextModel], runs: &[GridRun]) -> Result<usize> {
 }
 
 /// Range-codes `codes` (pack order) under `models`: each code's residual from its prediction
-/// ([`ContextModel::predict`]) under its bucket's law. [`Error::Usage`] if a model is invalid,
-/// a plane has no model, a residual lies outside its bucket's `±max_code` or the runs do not
-/// cover `codes` exactly.
-pub fn encode(models: &[ContextModel], runs: &[GridRun], codes: &[i16]) -> Result<Vec<u8>> {
+/// ([`ContextModel::predict`]) under its bucket's law, shaped as `prediction` says.
+/// [`Error::Usage`] if a model is invalid, a plane has no model, a residual lies outside its
+/// bucket's `±max_code` or the runs do not cover `codes` exactly.
+pub fn encode(
+    models: &[ContextModel],
+    runs: &[GridRun],
+    codes: &[i16],
+    prediction: Prediction,
+) -> Result<Vec<u8>> {
     let total = check(models, runs).map_err(|e| Error::Usage(e.to_string()))?;
     if total != codes.len() {
         return Err(Error::Usage(format!(
@@ -263,15 +428,15 @@ pub fn encode(models: &[ContextModel], runs: &[GridRun], codes: &[i16]) -> Resul
     let grids = split(runs, codes);
     let values = grids.into_iter().flat_map(|(p, run, width)| {
         (0..run.len()).map(move |at| {
-            let (mean, law) = models[p].predict(run, width, at);
+            let (law, mean, negate) = models[p].law(prediction, run, width, at);
             let r = i32::from(run[at]) - mean;
-            if r.unsigned_abs() > u32::from(law.max_code) {
+            if r.unsigned_abs() > u32::from(law.model.max_code) {
                 return Err(Error::Usage(format!(
                     "context coding: residual {r} of plane {p} is outside ±{}",
-                    law.max_code
+                    law.model.max_code
                 )));
             }
-            Ok((r, law))
+            Ok((if negate { -r } else { r }, law))
         })
     });
     encode_symbols(values)
@@ -279,7 +444,12 @@ pub fn encode(models: &[ContextModel], runs: &[GridRun], codes: &[i16]) -> Resul
 
 /// Inverse of [`encode`]; untrusted input as [`crate::format::entropy::decode`] (allocates the
 /// runs' total of codes, which the caller bounds).
-pub fn decode(models: &[ContextModel], runs: &[GridRun], data: &[u8]) -> Result<Vec<i16>> {
+pub fn decode(
+    models: &[ContextModel],
+    runs: &[GridRun],
+    data: &[u8],
+    prediction: Prediction,
+) -> Result<Vec<i16>> {
     let total = check(models, runs)?;
     // Run k starts at `starts[k]` of the output; `k` advances as the output grows.
     let mut k = 0;
@@ -290,8 +460,7 @@ pub fn decode(models: &[ContextModel], runs: &[GridRun], data: &[u8]) -> Result<
             k += 1;
         }
         let (p, w, _) = runs[k];
-        let (mean, law) = models[p].predict(&out[start..], w as usize, out.len() - start);
-        Ok((law, mean))
+        Ok(models[p].law(prediction, &out[start..], w as usize, out.len() - start))
     })
 }
 
@@ -334,6 +503,7 @@ mod tests {
     #[allow(clippy::type_complexity)]
     fn coded(
         seed: u64,
+        prediction: Prediction,
     ) -> (
         ChaCha8Rng,
         Vec<GridRun>,
@@ -343,15 +513,23 @@ mod tests {
     ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (runs, codes) = grids(&mut rng);
-        let models = fit_context_models(3, &runs, &codes);
-        let bytes = encode(&models, &runs, &codes).unwrap();
+        let models = fit_context_models(3, &runs, &codes, prediction);
+        let bytes = encode(&models, &runs, &codes, prediction).unwrap();
         (rng, runs, codes, models, bytes)
     }
 
+    const BOTH: [Prediction; 2] = [Prediction::Rounded, Prediction::Phased];
+
     #[test]
     fn round_trip_and_gain_over_the_factorised_law() {
-        let (_, runs, codes, models, bytes) = coded(7);
-        assert_eq!(decode(&models, &runs, &bytes).unwrap(), codes);
+        for prediction in BOTH {
+            round_trip_and_gain(prediction);
+        }
+    }
+
+    fn round_trip_and_gain(prediction: Prediction) {
+        let (_, runs, codes, models, bytes) = coded(7, prediction);
+        assert_eq!(decode(&models, &runs, &bytes, prediction).unwrap(), codes);
         let parsed = read_context_models(&write_context_models(&models)).unwrap();
         assert_eq!(parsed, models);
         // The same codes under one geometric law per plane.
@@ -380,22 +558,25 @@ mod tests {
 
     #[test]
     fn hostile_streams_and_models_are_rejected_without_panic() {
-        let (mut rng, runs, codes, models, bytes) = coded(8);
-        for cut in [0, 4, bytes.len() - 4] {
-            assert!(decode(&models, &runs, &bytes[..cut]).is_err());
-        }
-        let mut longer = bytes.clone();
-        longer.extend_from_slice(&[0, 0, 0, 0]);
-        assert!(decode(&models, &runs, &longer).is_err());
-        for _ in 0..200 {
-            let mut bad = bytes.clone();
-            let i = rng.gen_range(0..bad.len());
-            bad[i] ^= 1 << rng.gen_range(0..8);
-            // Either rejected or decoded to codes of the same count within the code range.
-            if let Ok(c) = decode(&models, &runs, &bad) {
-                assert_eq!(c.len(), codes.len());
+        for prediction in BOTH {
+            let (mut rng, runs, codes, models, bytes) = coded(8, prediction);
+            for cut in [0, 4, bytes.len() - 4] {
+                assert!(decode(&models, &runs, &bytes[..cut], prediction).is_err());
+            }
+            let mut longer = bytes.clone();
+            longer.extend_from_slice(&[0, 0, 0, 0]);
+            assert!(decode(&models, &runs, &longer, prediction).is_err());
+            for _ in 0..200 {
+                let mut bad = bytes.clone();
+                let i = rng.gen_range(0..bad.len());
+                bad[i] ^= 1 << rng.gen_range(0..8);
+                // Either rejected or decoded to codes of the same count within the code range.
+                if let Ok(c) = decode(&models, &runs, &bad, prediction) {
+                    assert_eq!(c.len(), codes.len());
+                }
             }
         }
+        let (_, runs, _, models, bytes) = coded(8, Prediction::Rounded);
         let mut raw = write_context_models(&models);
         raw[0..4].copy_from_slice(&f32::NAN.to_le_bytes());
         let err = read_context_models(&raw).unwrap_err().to_string();
@@ -405,7 +586,7 @@ mod tests {
         );
         raw[0..4].copy_from_slice(&2.5f32.to_le_bytes());
         assert!(read_context_models(&raw).is_err());
-        assert!(decode(&models[..2], &runs, &bytes)
+        assert!(decode(&models[..2], &runs, &bytes, Prediction::Rounded)
             .unwrap_err()
             .to_string()
             .contains("plane 2 has no model"));
@@ -433,15 +614,50 @@ mod tests {
     }
 
     #[test]
+    fn phases_are_eighths_of_the_binary32_difference_and_negative_ones_mirror() {
+        let m = ContextModel {
+            weights: [0.5, 0.5, -0.25, 0.125],
+            buckets: std::array::from_fn(|i| LevelModel {
+                ratio: 0.5,
+                max_code: 3 + i as u16,
+            }),
+        };
+        // Σ w n = -0.625 (the test above): μ = -1, fraction 0.375 = 3 eighths.
+        assert_eq!(m.centre(&[1, -2, 4, 7]), (-1, 3));
+        // 0.375: μ = 0, 3 eighths; 0.75: μ = 1, -2; 0.5 rounds away from zero: μ = 1, -4.
+        assert_eq!(m.centre(&[0, 0, 0, 3]), (0, 3));
+        assert_eq!(m.centre(&[1, 0, -1, 0]), (1, -2));
+        assert_eq!(m.centre(&[1, 0, 0, 0]), (1, -4));
+        // Beyond the code range the prediction clamps and the phase saturates.
+        let far = ContextModel {
+            weights: [2.0, 2.0, 0.0, 0.0],
+            ..m
+        };
+        assert_eq!(far.centre(&[4095, 4095, 0, 0]), (4095, 4));
+        // The example stream of format-spec §12.8: a 3 x 2 grid and a 1 x 1 one.
+        let runs: Vec<GridRun> = vec![(0, 3, 2), (0, 1, 1)];
+        let codes = [2i16, 1, -1, 0, 1, 3, -2];
+        let bytes = encode(&[m], &runs, &codes, Prediction::Phased).unwrap();
+        assert_eq!(bytes, [0xdb, 0xc6, 0x43, 0xe9]);
+        assert_eq!(
+            decode(&[m], &runs, &bytes, Prediction::Phased).unwrap(),
+            codes
+        );
+    }
+
+    #[test]
     fn a_residual_beyond_the_bucket_law_is_a_usage_error() {
         let runs: Vec<GridRun> = vec![(0, 2, 1)];
         let codes = [4095i16, -4095];
-        let mut models = fit_context_models(1, &runs, &codes);
-        let bytes = encode(&models, &runs, &codes).unwrap();
-        assert_eq!(decode(&models, &runs, &bytes).unwrap(), codes);
+        let mut models = fit_context_models(1, &runs, &codes, Prediction::Rounded);
+        let bytes = encode(&models, &runs, &codes, Prediction::Rounded).unwrap();
+        assert_eq!(
+            decode(&models, &runs, &bytes, Prediction::Rounded).unwrap(),
+            codes
+        );
         // Predicting +4095 from the left makes the second residual -8190.
         models[0].weights = [1.0, 0.0, 0.0, 0.0];
-        let err = encode(&models, &runs, &codes).unwrap_err();
+        let err = encode(&models, &runs, &codes, Prediction::Phased).unwrap_err();
         assert!(matches!(err, Error::Usage(_)), "{err}");
         assert!(
             err.to_string().contains("residual -8190 of plane 0"),
@@ -453,7 +669,7 @@ mod tests {
         // Sparse codes (the fixture's grids with small values zeroed, as a rate-constrained
         // plane looks): least squares spreads its prediction over the zeros, the reweighted
         // fit codes them shorter, and never longer on the dense fixture.
-        let (_, runs, dense, _, _) = coded(11);
+        let (_, runs, dense, _, _) = coded(11, Prediction::Rounded);
         let sparse: Vec<i16> = dense
             .iter()
             .map(|&k| if k.abs() < 30 { 0 } else { k / 8 })

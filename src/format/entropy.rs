@@ -7,6 +7,7 @@
 //! so it is the same bit for bit on every platform; [`decode`] accepts exactly the bytes that
 //! [`encode`] writes (it re-encodes what it decodes and compares word by word).
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::rc::Rc;
 
@@ -16,7 +17,9 @@ use constriction::stream::queue::{RangeDecoder, RangeEncoder};
 use constriction::stream::{Decode, Encode};
 use constriction::{CoderError, Queue};
 
-use crate::consts::{ENTROPY_PRECISION, LEVEL_MODEL_LEN, MAX_GRID_CODE, MAX_RATIO, MIN_RATIO};
+use crate::consts::{
+    ENTROPY_PRECISION, LEVEL_MODEL_LEN, MAX_GRID_CODE, MAX_RATIO, MIN_RATIO, PREDICTION_PHASES,
+};
 use crate::error::{Error, Result};
 
 /// The probability model of one latent level: P(k) ∝ ratio^|k| for integer k in
@@ -120,6 +123,96 @@ impl LevelModel {
     }
 }
 
+/// How a coded value's table is shaped (format-spec §12.2 and §12.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Shape {
+    /// The two-sided geometric law `P(k) ∝ ratio^|k|`.
+    Geometric,
+    /// A Laplace of ratio `ratio` per unit centred `phase / PREDICTION_PHASES` to the right of
+    /// 0 (`phase` in `0 ..= PREDICTION_PHASES / 2`), integrated over each value's unit bin.
+    Binned(u8),
+}
+
+/// The law a value is coded under: a level model and the shape of its table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Law {
+    /// Ratio and alphabet `[-max_code, max_code]`.
+    pub(crate) model: LevelModel,
+    /// The table's shape.
+    pub(crate) shape: Shape,
+}
+
+impl Law {
+    /// The level's two-sided geometric law.
+    pub(crate) fn geometric(model: LevelModel) -> Law {
+        Law {
+            model,
+            shape: Shape::Geometric,
+        }
+    }
+}
+
+/// The binned Laplace of [`Shape::Binned`]: with `t+ = r^(1/2 - δ)` and `t- = r^(1/2 + δ)`
+/// (`δ` the centre), value `v >= 1` has mass `(1 - r) t+ r^(v - 1)`, `v <= -1`
+/// `(1 - r) t- r^(|v| - 1)` and 0 `2 - t+ - t-` (twice the Laplace's probabilities: they sum
+/// to 2 over all integers). Fractional powers are square roots and products in a fixed order,
+/// so the masses are the same bit for bit on every platform.
+pub(crate) struct Binned {
+    r: f64,
+    plus: f64,
+    minus: f64,
+    zero: f64,
+}
+
+impl Binned {
+    /// The law of ratio `ratio` centred `phase / PREDICTION_PHASES` right of 0.
+    pub(crate) fn new(ratio: f32, phase: u8) -> Binned {
+        let r = f64::from(ratio);
+        let r2 = r.sqrt();
+        let r4 = r2.sqrt();
+        let r8 = r4.sqrt();
+        // r^(k/8) for k = 0 ..= 8, one factor per bit of k, largest first.
+        let power = |k: i32| {
+            let mut p = 1.0f64;
+            for (bit, f) in [(8, r), (4, r2), (2, r4), (1, r8)] {
+                if k & bit != 0 {
+                    p *= f;
+                }
+            }
+            p
+        };
+        let half = PREDICTION_PHASES / 2;
+        let (t_plus, t_minus) = (
+            power(half - i32::from(phase)),
+            power(half + i32::from(phase)),
+        );
+        let a = 1.0 - r;
+        Binned {
+            r,
+            plus: a * t_plus,
+            minus: a * t_minus,
+            zero: (2.0 - t_plus) - t_minus,
+        }
+    }
+
+    /// Masses of `v = -m ..= m` in order; `r^(j - 1)` by repeated multiplication.
+    pub(crate) fn masses(&self, m: usize) -> Vec<f64> {
+        let mut g = Vec::with_capacity(m);
+        let mut p = 1.0f64;
+        for j in 1..=m {
+            if j > 1 {
+                p *= self.r;
+            }
+            g.push(p);
+        }
+        let mut out = Vec::with_capacity(2 * m + 1);
+        out.extend(g.iter().rev().map(|&x| x * self.minus));
+        out.push(self.zero);
+        out.extend(g.iter().map(|&x| x * self.plus));
+        out
+    }
+}
+
 /// Range-codes `codes`; `runs` lists (level, count) in order: the first `count` codes use
 /// `models[level]`, and so on. Returns the compressed bytes (u32 words little-endian).
 /// [`Error::Usage`] if a model is invalid, a level has no model, a code lies outside its
@@ -147,13 +240,13 @@ pub fn encode(models: &[LevelModel], runs: &[(usize, usize)], codes: &[i16]) -> 
                 "entropy coding: code {k} of level {level} is outside [-{m}, {m}]"
             )));
         }
-        Ok((i32::from(k), model))
+        Ok((i32::from(k), Law::geometric(model)))
     }))
 }
 
 /// Inverse of [`encode`]. Untrusted input: never panics and allocates the total run count of
 /// `i16` values (which the caller bounds) plus one table of `2 max_code + 1` words per distinct
-/// model in use (at most 32 at a time). [`Error::Format`] for an invalid model, a level
+/// law in use (at most 512 at a time). [`Error::Format`] for an invalid model, a level
 /// without one, a byte length that is not a multiple of 4, data the decoder rejects, data
 /// that ends early or has bytes left over, or any other bytes [`encode`] would not write.
 pub fn decode(models: &[LevelModel], runs: &[(usize, usize)], data: &[u8]) -> Result<Vec<i16>> {
@@ -163,27 +256,25 @@ pub fn decode(models: &[LevelModel], runs: &[(usize, usize)], data: &[u8]) -> Re
         .flat_map(|&(level, count)| std::iter::repeat_n(level, count));
     decode_symbols(data, total, |_| {
         let level = levels.next().expect("one level per counted code");
-        Ok((models[level], 0))
+        Ok((Law::geometric(models[level]), 0, false))
     })
 }
 
-/// Range-codes a sequence of values, each `(v, model)` with `|v| <= model.max_code` (checked
-/// by the caller); values of a model with `max_code` 0 take no bits.
-pub(crate) fn encode_symbols(
-    values: impl Iterator<Item = Result<(i32, LevelModel)>>,
-) -> Result<Vec<u8>> {
+/// Range-codes a sequence of values, each `(v, law)` with `|v| <= law.model.max_code` (checked
+/// by the caller); values of a law with `max_code` 0 take no bits.
+pub(crate) fn encode_symbols(values: impl Iterator<Item = Result<(i32, Law)>>) -> Result<Vec<u8>> {
     let mut coder = RangeEncoder::<u32, u64, _>::with_write_backend(LeBytes(Vec::new()));
     let mut tables = Tables::default();
     for value in values {
-        let (v, model) = value?;
-        let m = i32::from(model.max_code);
+        let (v, law) = value?;
+        let m = i32::from(law.model.max_code);
         if m == 0 {
             continue;
         }
-        let table = tables.get(model)?;
+        let table = tables.get(law)?;
         coder
             .encode_symbol((v + m) as usize, table.as_view())
-            .map_err(|e| Error::Usage(format!("entropy coding of {v} under {model:?}: {e:?}")))?;
+            .map_err(|e| Error::Usage(format!("entropy coding of {v} under {law:?}: {e:?}")))?;
     }
     match coder.into_compressed() {
         Ok(LeBytes(bytes)) => Ok(bytes),
@@ -191,13 +282,14 @@ pub(crate) fn encode_symbols(
     }
 }
 
-/// Inverse of [`encode_symbols`] for `total` codes: `next(decoded so far)` gives the model of
-/// the next value and the offset added to it (the code is `value + offset`, which must lie in
-/// `[-MAX_GRID_CODE, MAX_GRID_CODE]`). Errors as [`decode`].
+/// Inverse of [`encode_symbols`] for `total` codes: `next(decoded so far)` gives the law of
+/// the next value, the offset added to it and whether it is negated first (the code is
+/// `offset ± value`, which must lie in `[-MAX_GRID_CODE, MAX_GRID_CODE]`). Errors as
+/// [`decode`].
 pub(crate) fn decode_symbols(
     data: &[u8],
     total: usize,
-    mut next: impl FnMut(&[i16]) -> Result<(LevelModel, i32)>,
+    mut next: impl FnMut(&[i16]) -> Result<(Law, i32, bool)>,
 ) -> Result<Vec<i16>> {
     if !data.len().is_multiple_of(4) {
         return Err(Error::Format(format!(
@@ -220,12 +312,12 @@ pub(crate) fn decode_symbols(
     let mut out = Vec::with_capacity(total);
     let mut tables = Tables::default();
     for _ in 0..total {
-        let (model, offset) = next(&out)?;
-        let m = i32::from(model.max_code);
+        let (law, offset, negate) = next(&out)?;
+        let m = i32::from(law.model.max_code);
         let value = if m == 0 {
             0
         } else {
-            let table = tables.get(model)?;
+            let table = tables.get(law)?;
             let symbol = match decoder.decode_symbol(table.as_view()) {
                 Ok(symbol) => symbol,
                 Err(CoderError::Frontend(_)) => {
@@ -241,7 +333,11 @@ pub(crate) fn decode_symbols(
                 })?;
             symbol as i32 - m
         };
-        let code = value + offset;
+        let code = if negate {
+            offset - value
+        } else {
+            offset + value
+        };
         if code.unsigned_abs() > u32::from(MAX_GRID_CODE) {
             return Err(corrupt(&format!(
                 "code {code} is outside [-{MAX_GRID_CODE}, {MAX_GRID_CODE}]"
@@ -259,9 +355,9 @@ pub(crate) fn decode_symbols(
     Ok(out)
 }
 
-/// Most integer tables one [`encode`] or [`decode`] call keeps (one per distinct
-/// [`LevelModel`]); past it, tables are rebuilt as runs need them.
-const TABLE_CACHE: usize = 32;
+/// Most integer tables one [`encode`] or [`decode`] call keeps (one per distinct [`Law`]);
+/// past it, the cache starts afresh.
+const TABLE_CACHE: usize = 512;
 
 /// The runs' total count, after checking every model and every run's level (Format errors).
 fn check_runs(models: &[LevelModel], runs: &[(usize, usize)]) -> Result<usize> {
@@ -291,33 +387,31 @@ type Categorical = ContiguousCategoricalEntropyModel<u32, Vec<u32>, ENTROPY_PREC
 /// `2^ENTROPY_PRECISION` (format-spec, "Entropy-coded latents"). Only IEEE binary64 `+ * /` and a
 /// truncating conversion of a value in `[0, 2^23]`, so every platform gets the same table.
 fn half_table(model: LevelModel) -> Vec<u32> {
-    let m = usize::from(model.max_code);
-    let half_total: u32 = 1 << (ENTROPY_PRECISION - 1);
-    // Every weight starts at 1; `free` is shared in proportion to the masses.
-    let free = half_total - (m as u32 + 1);
     let r = f64::from(model.ratio);
-    // Masses h_0 = 1/2 (the other half of code 0 lies on the negative side), h_j = r^j; the
-    // same left-to-right sums are formed twice, so both passes see identical values.
-    let mass = |j: usize, power: &mut f64| {
-        if j == 0 {
-            0.5
-        } else {
-            *power *= r;
-            *power
-        }
-    };
+    // Masses h_0 = 1/2 (the other half of code 0 lies on the negative side), h_j = r^j.
+    let mut masses = vec![0.5f64];
     let mut power = 1.0f64;
-    let mut norm = 0.0f64;
-    for j in 0..=m {
-        norm += mass(j, &mut power);
+    for _ in 0..model.max_code {
+        power *= r;
+        masses.push(power);
     }
+    quantised(&masses, 1 << (ENTROPY_PRECISION - 1))
+}
+
+/// Integer weights, each at least 1 and together `total`, in proportion to `masses` (format-spec
+/// §12.2 steps 2 and 4 to 8): the masses' left-to-right sums scaled to what is left after
+/// the ones, truncated.
+fn quantised(masses: &[f64], total: u32) -> Vec<u32> {
+    let n = masses.len();
+    let free = total - n as u32;
+    let norm = masses.iter().fold(0.0f64, |s, &m| s + m);
     let scale = f64::from(free) / norm;
-    let mut weights = Vec::with_capacity(m + 1);
-    let (mut power, mut cumulative, mut left) = (1.0f64, 0.0f64, 0u32);
-    for j in 0..=m {
-        cumulative += mass(j, &mut power);
-        let right = if j == m {
-            half_total
+    let mut weights = Vec::with_capacity(n);
+    let (mut cumulative, mut left) = (0.0f64, 0u32);
+    for (j, &m) in masses.iter().enumerate() {
+        cumulative += m;
+        let right = if j + 1 == n {
+            total
         } else {
             ((cumulative * scale) as u32).min(free) + (j as u32 + 1)
         };
@@ -325,6 +419,24 @@ fn half_table(model: LevelModel) -> Vec<u32> {
         left = right;
     }
     weights
+}
+
+/// The full table of `law` (symbols `v + max_code`, `v = -max_code ..= max_code`), summing to
+/// `2^ENTROPY_PRECISION`; `max_code` at least 1.
+fn table(law: Law) -> Vec<u32> {
+    match law.shape {
+        Shape::Geometric => {
+            let half = half_table(law.model);
+            let m = half.len() - 1;
+            (0..=2 * m)
+                .map(|i| half[i.abs_diff(m)] << u32::from(i == m))
+                .collect()
+        }
+        Shape::Binned(phase) => quantised(
+            &Binned::new(law.model.ratio, phase).masses(usize::from(law.model.max_code)),
+            1 << ENTROPY_PRECISION,
+        ),
+    }
 }
 
 /// [`half_table`] through a small per-thread cache (for [`LevelModel::bits`]).
@@ -346,33 +458,25 @@ fn cached_half_table(model: LevelModel) -> Rc<[u32]> {
     })
 }
 
-/// The coder's tables of one call, one per distinct model.
+/// The coder's tables of one call, one per distinct law (keyed by its ratio's bits).
 #[derive(Default)]
 struct Tables {
-    built: Vec<(LevelModel, Rc<Categorical>)>,
-    next: usize,
+    built: HashMap<(u32, u16, Shape), Rc<Categorical>>,
 }
 
 impl Tables {
-    fn get(&mut self, model: LevelModel) -> Result<Rc<Categorical>> {
-        if let Some((_, table)) = self.built.iter().find(|(m, _)| m == &model) {
+    fn get(&mut self, law: Law) -> Result<Rc<Categorical>> {
+        let key = (law.model.ratio.to_bits(), law.model.max_code, law.shape);
+        if let Some(table) = self.built.get(&key) {
             return Ok(Rc::clone(table));
         }
-        let half = half_table(model);
-        let m = half.len() - 1;
-        let weights = (0..=2 * m).map(|i| {
-            let j = i.abs_diff(m);
-            half[j] << u32::from(j == 0)
-        });
-        let table = Categorical::from_nonzero_fixed_point_probabilities(weights, false)
+        let table = Categorical::from_nonzero_fixed_point_probabilities(table(law), false)
             .map(Rc::new)
-            .map_err(|()| Error::Format(format!("entropy coding: no valid table for {model:?}")))?;
-        if self.built.len() < TABLE_CACHE {
-            self.built.push((model, Rc::clone(&table)));
-        } else {
-            self.built[self.next] = (model, Rc::clone(&table));
-            self.next = (self.next + 1) % TABLE_CACHE;
+            .map_err(|()| Error::Format(format!("entropy coding: no valid table for {law:?}")))?;
+        if self.built.len() == TABLE_CACHE {
+            self.built.clear();
         }
+        self.built.insert(key, Rc::clone(&table));
         Ok(table)
     }
 }
@@ -463,11 +567,7 @@ mod tests {
     }
 
     fn full_table(model: LevelModel) -> Vec<u32> {
-        let half = half_table(model);
-        let m = half.len() - 1;
-        (0..=2 * m)
-            .map(|i| half[i.abs_diff(m)] << u32::from(i == m))
-            .collect()
+        table(Law::geometric(model))
     }
 
     fn lm(ratio: f32, max_code: u16) -> LevelModel {
@@ -750,21 +850,66 @@ mod tests {
         let coded = |codes: &[i16]| encode(&example, &[(0, codes.len())], codes).unwrap();
         assert_eq!(coded(&[0]), [0x00, 0x5e, 0x74, 0x51]);
         assert_eq!(coded(&[0, 1, -1, 3, 0]), [0x63, 0x35, 0x37, 0x96]);
-        let mut hash = 0xcbf2_9ce4_8422_2325u64;
-        for model in [
+        let laws = [
             lm(MIN_RATIO, MAX_GRID_CODE),
             lm(MAX_RATIO, MAX_GRID_CODE),
             lm(0.123_456_79, 1000),
             lm(0.5, 1),
             lm(0.9, 77),
             lm(0.999, 4000),
-        ] {
-            for w in full_table(model) {
+        ]
+        .map(Law::geometric);
+        assert_eq!(fnv_of_tables(&laws), 0x1082_0600_d68d_7929);
+    }
+
+    /// FNV-1a 64 over the little-endian weights of the tables of `laws` (format-spec §12.6).
+    fn fnv_of_tables(laws: &[Law]) -> u64 {
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for &law in laws {
+            for w in table(law) {
                 for b in w.to_le_bytes() {
                     hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
                 }
             }
         }
-        assert_eq!(hash, 0x1082_0600_d68d_7929);
+        hash
+    }
+
+    #[test]
+    fn binned_tables_and_streams_are_the_spec_examples() {
+        let binned = |ratio, max_code, phase| Law {
+            model: lm(ratio, max_code),
+            shape: Shape::Binned(phase),
+        };
+        let tables: Vec<Vec<u32>> = (0..=4).map(|p| table(binned(0.5, 3, p))).collect();
+        assert_eq!(
+            tables,
+            [
+                [813346, 1626691, 3253381, 5390379, 3253381, 1626691, 813347],
+                [746113, 1492226, 2984451, 5343447, 3549130, 1774565, 887284],
+                [684939, 1369878, 2739756, 5202093, 3874599, 1937300, 968651],
+                [629248, 1258496, 2516991, 4964630, 4233057, 2116529, 1058265],
+                [578525, 1157050, 2314099, 4628196, 4628197, 2314099, 1157050],
+            ]
+        );
+        let coded = |values: &[(i32, u8)]| {
+            encode_symbols(values.iter().map(|&(v, p)| Ok((v, binned(0.5, 3, p))))).unwrap()
+        };
+        assert_eq!(coded(&[(0, 0)]), [0x00, 0xea, 0xdf, 0x56]);
+        assert_eq!(
+            coded(&[(0, 0), (1, 3), (-1, 4), (3, 1), (0, 2)]),
+            [0xae, 0x95, 0xb5, 0x89]
+        );
+        let laws = [
+            binned(MIN_RATIO, MAX_GRID_CODE, 0),
+            binned(MIN_RATIO, MAX_GRID_CODE, 4),
+            binned(MAX_RATIO, MAX_GRID_CODE, 0),
+            binned(MAX_RATIO, MAX_GRID_CODE, 3),
+            binned(0.123_456_79, 1000, 1),
+            binned(0.5, 1, 4),
+            binned(0.9, 77, 2),
+            binned(0.999, 4000, 3),
+        ];
+        assert_eq!(fnv_of_tables(&laws), 0x1865_d0be_4d1d_271b);
     }
 }

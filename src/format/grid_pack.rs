@@ -1,8 +1,8 @@
-//! A pack of latent grids (format versions 5 and 6) in memory, and its sections (format-spec §11).
+//! A pack of latent grids (format versions 5 to 7) in memory, and its sections (format-spec §11).
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::format::context::{self, fit_context_models, write_context_models, GridRun};
+use crate::format::context::{self, fit_context_models, write_context_models, GridRun, Prediction};
 use crate::format::entropy::{self, LevelModel};
 use crate::format::grid::{GridShape, GridWeights};
 use crate::format::{assemble, index, write_weights, Header, ImageEntry, SizeBreakdown};
@@ -190,17 +190,21 @@ impl GridPack {
     }
 
     /// Serialises the pack with whichever latent coding stores it in fewer bytes (the first
-    /// of [`LATENT_CODING_PLAIN`], [`LATENT_CODING_RANGE`], [`LATENT_CODING_CONTEXT`] on a tie;
-    /// the context coding only where its fitted models can code every residual); also returns
-    /// its size breakdown.
+    /// of [`LATENT_CODING_PLAIN`], [`LATENT_CODING_RANGE`], [`LATENT_CODING_CONTEXT`],
+    /// [`LATENT_CODING_PHASED`] on a tie; the context codings only where their fitted models
+    /// can code every residual); also returns its size breakdown.
     pub fn to_bytes(&self) -> Result<(Vec<u8>, SizeBreakdown)> {
         let mut best = self.to_bytes_with(LATENT_CODING_PLAIN)?;
-        for coding in [LATENT_CODING_RANGE, LATENT_CODING_CONTEXT] {
+        for coding in [
+            LATENT_CODING_RANGE,
+            LATENT_CODING_CONTEXT,
+            LATENT_CODING_PHASED,
+        ] {
             match self.to_bytes_with(coding) {
                 Ok(b) if b.0.len() < best.0.len() => best = b,
                 Ok(_) => {}
                 // The context models are fitted here and may not cover an outlying residual.
-                Err(Error::Usage(_)) if coding == LATENT_CODING_CONTEXT => {}
+                Err(Error::Usage(_)) if Prediction::of_coding(coding).is_some() => {}
                 Err(e) => return Err(e),
             }
         }
@@ -208,7 +212,8 @@ impl GridPack {
     }
 
     /// Serialises the pack with latent coding `coding` ([`LATENT_CODING_PLAIN`],
-    /// [`LATENT_CODING_RANGE`] or [`LATENT_CODING_CONTEXT`]); also returns its size breakdown.
+    /// [`LATENT_CODING_RANGE`], [`LATENT_CODING_CONTEXT`] or [`LATENT_CODING_PHASED`]); also
+    /// returns its size breakdown.
     pub fn to_bytes_with(&self, coding: u8) -> Result<(Vec<u8>, SizeBreakdown)> {
         let shape = *self.shape();
         let starts = code_starts(&shape, &self.index);
@@ -244,12 +249,13 @@ impl GridPack {
                 write_models(&self.models),
                 entropy::encode(&self.models, &runs, &self.codes)?,
             ),
-            LATENT_CODING_CONTEXT => {
+            LATENT_CODING_CONTEXT | LATENT_CODING_PHASED => {
+                let prediction = Prediction::of_coding(coding).expect("a context coding");
                 let grids = grid_runs(&shape, &self.index);
-                let models = fit_context_models(shape.planes(), &grids, &self.codes);
+                let models = fit_context_models(shape.planes(), &grids, &self.codes, prediction);
                 (
                     write_context_models(&models),
-                    context::encode(&models, &grids, &self.codes)?,
+                    context::encode(&models, &grids, &self.codes, prediction)?,
                 )
             }
             other => return Err(Error::Usage(format!("latent coding {other}"))),

@@ -15,8 +15,8 @@ pub struct Header {
     pub shape: ModelShape,
     /// The grid decoder's architecture, for a pack of latent grids (model [`MODEL_GRID`]).
     pub grid: Option<GridShape>,
-    /// How a grid pack's codes are stored: [`LATENT_CODING_PLAIN`], [`LATENT_CODING_RANGE`] or [`LATENT_CODING_CONTEXT`]
-    /// (0 in a vector pack).
+    /// How a grid pack's codes are stored: [`LATENT_CODING_PLAIN`], [`LATENT_CODING_RANGE`],
+    /// [`LATENT_CODING_CONTEXT`] or [`LATENT_CODING_PHASED`] (0 in a vector pack).
     pub latent_coding: u8,
     /// Bits per latent code (0 in a grid pack, whose codes are entropy-coded integers).
     pub bits: u8,
@@ -190,7 +190,7 @@ impl Header {
         Ok(header)
     }
 
-    /// Parses the fields of a grid pack's header (versions 5 and 6, model [`MODEL_GRID`]).
+    /// Parses the fields of a grid pack's header (versions 5 to 7, model [`MODEL_GRID`]).
     fn parse_grid(b: &[u8]) -> Result<Self> {
         let zero = |r: std::ops::Range<usize>| b[r].iter().all(|&x| x == 0);
         // Byte 46 is the sampling from version 6 on, reserved before.
@@ -240,12 +240,19 @@ impl Header {
             LATENT_CODING_PLAIN,
             LATENT_CODING_RANGE,
             LATENT_CODING_CONTEXT,
+            LATENT_CODING_PHASED,
         ]
         .contains(&header.latent_coding)
         {
             return Err(Error::Unsupported(format!(
                 "latent coding {}",
                 header.latent_coding
+            )));
+        }
+        let version = LE::read_u16(&b[8..10]);
+        if header.latent_coding == LATENT_CODING_PHASED && version < PHASED_VERSION {
+            return Err(Error::Format(format!(
+                "header: latent coding {LATENT_CODING_PHASED} needs version {PHASED_VERSION}, the file is version {version}"
             )));
         }
         if header.weight_format != WEIGHTS_F32 && header.weight_format != WEIGHTS_F16 {
@@ -329,12 +336,15 @@ impl Header {
         Ok(())
     }
 
-    /// The version this header is written as, the oldest that holds it: 6 for grids sampled
-    /// other than bilinearly, 5 for other grids, 4 with alpha (2 or 4 output channels), else 3
-    /// with an output function other than the identity, else 2 with patches, else 1.
+    /// The version this header is written as, the oldest that holds it: 7 for grids under the
+    /// phased context coding, else 6 for grids sampled other than bilinearly, 5 for other
+    /// grids, 4 with alpha (2 or 4 output channels), else 3 with an output function other than
+    /// the identity, else 2 with patches, else 1.
     pub fn version(&self) -> u16 {
         if let Some(g) = self.grid {
-            if g.sampling == Sampling::Bilinear {
+            if self.latent_coding == LATENT_CODING_PHASED {
+                PHASED_VERSION
+            } else if g.sampling == Sampling::Bilinear {
                 GRID_VERSION
             } else {
                 SAMPLING_VERSION

@@ -12,8 +12,8 @@
 //! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
 //! by the context model the packs are coded with (format-spec §12.7): each code's Laplace has
 //! the mean its causal neighbours predict and the scale of their activity bucket, integrated
-//! over the code's unit bin. Codes refined under fitted context models are priced with the
-//! coder's own law instead ([`RateLaw`]).
+//! over the code's unit bin: the law of the phased context coding the writer codes with
+//! (format-spec §12.8), so codes refined under fitted context models are priced as written.
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
@@ -47,23 +47,8 @@ pub struct GridNet {
     log_scales: Tensor,
     /// Whether the steps are preconditioned ([`GridNet::new`]).
     precondition: bool,
-    /// How [`GridNet::bits`] prices codes.
-    law: RateLaw,
     /// Sampling kernels ([`Sampling::Kernel`]).
     kernel: Option<Kernel>,
-}
-
-/// How a [`RateModel`] prices a code whose residual from its prediction is `e`, given its
-/// bucket's scale `b`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateLaw {
-    /// The training model: a Laplace of scale `b` around the unrounded prediction, integrated
-    /// over the code's unit bin.
-    Laplace,
-    /// The law the writer codes with (format-spec §12.7): around the rounded prediction,
-    /// `P(e) = (1 - r) / (1 + r) r^|e|` with `r = exp(-1 / b)`, its log interpolated linearly
-    /// between integers.
-    Geometric,
 }
 
 /// The rate model of the codes: per plane, the context model's prediction weights and each
@@ -74,14 +59,11 @@ pub struct RateModel {
     pub weights: Vec<[f32; CONTEXT_NEIGHBOURS]>,
     /// Scale of each bucket, per plane.
     pub scales: Vec<[f32; CONTEXT_BUCKETS]>,
-    /// How the scales price a residual.
-    pub law: RateLaw,
 }
 
 impl RateModel {
-    /// The rate model that fitted context models stand for, priced as the writer codes: their
-    /// weights, and for a bucket whose law falls off by the ratio `r` per unit the scale
-    /// `-1 / ln r`.
+    /// The rate model that fitted phased context models stand for: their weights, and for a
+    /// bucket whose Laplace falls off by the ratio `r` per unit the scale `-1 / ln r`.
     pub fn of_context(models: &[ContextModel]) -> Self {
         RateModel {
             weights: models.iter().map(|m| m.weights).collect(),
@@ -89,7 +71,6 @@ impl RateModel {
                 .iter()
                 .map(|m| m.buckets.map(|b| (-1.0 / f64::from(b.ratio).ln()) as f32))
                 .collect(),
-            law: RateLaw::Geometric,
         }
     }
 }
@@ -336,7 +317,6 @@ impl GridNet {
             context,
             log_scales,
             precondition,
-            law: RateLaw::Laplace,
             kernel,
         })
     }
@@ -366,7 +346,6 @@ impl GridNet {
             log_scales: t(&ln(&rate.scales.concat()), &[l, CONTEXT_BUCKETS as i64]),
             // The stored steps are the effective ones: frozen, nothing to precondition.
             precondition: false,
-            law: rate.law,
             kernel: (s.sampling == Sampling::Kernel)
                 .then(|| Kernel::Stored(t(&w.kernel, &[s.levels as i64, KERNEL_KNOTS as i64]))),
         })
@@ -449,7 +428,6 @@ impl GridNet {
                 .chunks_exact(CONTEXT_BUCKETS)
                 .map(|c| c.try_into().expect("8 values"))
                 .collect(),
-            law: self.law,
         })
     }
 
@@ -608,8 +586,8 @@ impl GridNet {
     }
 
     /// Bits of (noisy or integer) codes `y` under the context model, per image `(B,)`: each
-    /// code's residual from the mean `Σ w_i n_i` of its neighbours, priced by its activity
-    /// bucket's scale under the model's [`RateLaw`].
+    /// code's residual from the mean `Σ w_i n_i` of its neighbours, priced by a Laplace of its
+    /// activity bucket's scale integrated over the code's unit bin.
     pub fn bits(&self, codes: &[Tensor]) -> Tensor {
         let scales = self.log_scales.exp();
         let mut total: Option<Tensor> = None;
@@ -626,26 +604,14 @@ impl GridNet {
                 .get(l as i64)
                 .index_select(0, &buckets(&n).flatten(0, -1))
                 .view_as(y);
-            let bits = match self.law {
-                RateLaw::Laplace => {
-                    let cdf = |v: Tensor| -> Tensor {
-                        let e = (-(v.abs()) / &b).exp();
-                        (v.sign() * (1.0 - e) + 1.0) * 0.5
-                    };
-                    let r = y - mean;
-                    -(cdf(&r + 0.5) - cdf(&r - 0.5))
-                        .clamp_min(1.0 / 65536.0)
-                        .log2()
-                }
-                RateLaw::Geometric => {
-                    // The coder rounds the prediction: its value, with the gradient of the
-                    // unrounded one.
-                    let rounded = &mean + (mean.round() - &mean).detach();
-                    let ratio = (-b.reciprocal()).exp();
-                    let zero = -((-&ratio + 1.0) / (&ratio + 1.0)).log2();
-                    zero + (y - rounded).abs() / b * std::f64::consts::LOG2_E
-                }
+            let cdf = |v: Tensor| -> Tensor {
+                let e = (-(v.abs()) / &b).exp();
+                (v.sign() * (1.0 - e) + 1.0) * 0.5
             };
+            let r = y - mean;
+            let bits = -(cdf(&r + 0.5) - cdf(&r - 0.5))
+                .clamp_min(1.0 / 65536.0)
+                .log2();
             let bits = bits.flatten(1, -1).sum_dim_intlist(1, false, Kind::Float);
             total = Some(match total {
                 Some(t) => t + bits,

@@ -18,7 +18,7 @@ use crate::gon::{check_optimiser, TrainReport};
 use crate::grid::{GridNet, RateModel, SizeContext};
 use crate::kernel::ROUGHNESS_WEIGHT;
 use gonpack::consts::{MAX_GRID_CODE, WEIGHTS_F16};
-use gonpack::format::context::fit_context_models;
+use gonpack::format::context::{fit_context_models, Prediction};
 use gonpack::format::grid::{GridShape, GridWeights, Sampling};
 use gonpack::format::grid_pack::{check_rate_weight, fit_models, grid_runs, GridPack};
 use gonpack::format::model::Output;
@@ -600,13 +600,14 @@ pub fn pack_with_decoder(
     })
 }
 
-/// The rate model that `pack`'s codes stand for: the context models the writer fits to them
-/// ([`RateModel::of_context`]). Encoding against a stored decoder refines codes under it, so
-/// each image's codes depend only on the image and the base pack.
+/// The rate model that `pack`'s codes stand for: the phased context models the writer fits
+/// to them ([`RateModel::of_context`]). Encoding against a stored decoder refines codes under
+/// it, so each image's codes depend only on the image and the base pack.
 pub fn rate_of(pack: &GridPack) -> RateModel {
     let shape = pack.shape();
     let runs = grid_runs(shape, &pack.index);
-    RateModel::of_context(&fit_context_models(shape.planes(), &runs, &pack.codes))
+    let models = fit_context_models(shape.planes(), &runs, &pack.codes, Prediction::Phased);
+    RateModel::of_context(&models)
 }
 
 /// A pack of `images` encoded against the decoder of `base` (frozen), refined under the rate

@@ -4,7 +4,7 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use gonpack::format::context::{self, fit_context_models};
+use gonpack::format::context::{self, fit_context_models, Prediction};
 use gonpack::format::grid::{initial_kernel, kernel_taps, kernel_value, GridWeights, Sampling};
 use gonpack::format::grid_pack::GridPack;
 use gonpack::format::grid_pack::{code_starts, grid_runs};
@@ -189,9 +189,9 @@ fn stored_codes(pack: &GridPack, i: usize) -> Vec<Tensor> {
 #[test]
 fn the_training_rate_is_what_the_context_coder_writes() {
     // The committed grid pack: its codes' bits under the rate model fitted to them, as the
-    // trainer computes them, against the fitted laws (the coder's prediction, then
-    // `P(e) = (1 - r) / (1 + r) r^|e|` on all integers) code by code, and against the bytes
-    // of the context-coded stream.
+    // trainer computes them (a Laplace around the unrounded prediction), against the bytes of
+    // the phased context-coded stream (the same law around the prediction to an eighth of a
+    // code) and of the rounded one.
     let path = common::repo().join("tests/data/grid12.gonpack");
     let pack = gonpack::Reader::open(&path, gonpack::Limits::default())
         .unwrap()
@@ -202,32 +202,23 @@ fn the_training_rate_is_what_the_context_coder_writes() {
         .map(|i| net.bits(&stored_codes(&pack, i)).double_value(&[0]))
         .sum();
     let runs = grid_runs(pack.shape(), &pack.index);
-    let models = fit_context_models(pack.shape().planes(), &runs, &pack.codes);
-    let mut law = 0.0;
-    let mut rest = pack.codes.as_slice();
-    for &(p, w, h) in &runs {
-        let (run, tail) = rest.split_at((w * h) as usize);
-        rest = tail;
-        for (at, &k) in run.iter().enumerate() {
-            let (mean, m) = models[p].predict(run, w as usize, at);
-            let r = f64::from(m.ratio);
-            law -=
-                ((1.0 - r) / (1.0 + r)).log2() + f64::from((i32::from(k) - mean).abs()) * r.log2();
-        }
-    }
-    let written = 8.0 * context::encode(&models, &runs, &pack.codes).unwrap().len() as f64;
-    eprintln!("rate model {estimate:.1} bits, fitted laws {law:.1}, context stream {written:.0}");
-    // Measured: equal to 0.01%, and 0.9% over the stream (whose laws are truncated at each
-    // bucket's largest code). Pricing the fitted laws as Laplaces integrated over unit bins
-    // (the training law) gave 0.8% more; a per-plane law without the neighbours is about 25%
-    // over the stream.
-    assert!(
-        (estimate / law - 1.0).abs() < 1e-3,
-        "rate model {estimate:.1} bits, fitted laws {law:.1}"
+    let written = |prediction| {
+        let models = fit_context_models(pack.shape().planes(), &runs, &pack.codes, prediction);
+        8.0 * context::encode(&models, &runs, &pack.codes, prediction)
+            .unwrap()
+            .len() as f64
+    };
+    let (phased, rounded) = (written(Prediction::Phased), written(Prediction::Rounded));
+    eprintln!(
+        "rate model {estimate:.1} bits, phased stream {phased:.0}, rounded stream {rounded:.0}"
     );
     assert!(
-        (0.95..1.05).contains(&(estimate / written)),
-        "rate model {estimate:.0} bits, stream {written:.0}"
+        (0.97..1.03).contains(&(estimate / phased)),
+        "rate model {estimate:.0} bits, phased stream {phased:.0}"
+    );
+    assert!(
+        phased < rounded,
+        "phased {phased:.0} bits, rounded {rounded:.0}"
     );
 }
 
