@@ -4,6 +4,8 @@
 //! geometric law around the rounded prediction, or (phased) a binned Laplace around the
 //! prediction to the nearest eighth of a code. The prediction is one binary32 expression in a
 //! fixed order, so it is the same on every platform.
+use std::collections::BTreeMap;
+
 use byteorder::{ByteOrder, LittleEndian as LE};
 use nalgebra::{Matrix4, Vector4};
 
@@ -202,9 +204,7 @@ impl ContextModel {
         }
         (model, bits)
     }
-}
 
-impl ContextModel {
     /// The model with `weights` and each bucket's phased law fitted to its residuals: the
     /// largest `|k - μ|` and the maximum-likelihood ratio of the binned Laplace
     /// ([`Prediction::Phased`]).
@@ -218,8 +218,7 @@ impl ContextModel {
         };
         // Per bucket: how often each (phase, value) occurs, the value negated where the
         // phase is.
-        let mut counts: Vec<std::collections::BTreeMap<(u8, i32), u64>> =
-            vec![Default::default(); CONTEXT_BUCKETS];
+        let mut counts: Vec<BTreeMap<(u8, i32), u64>> = vec![Default::default(); CONTEXT_BUCKETS];
         for (run, width) in grids {
             for (at, &k) in run.iter().enumerate() {
                 let n = neighbours(run, width, at);
@@ -241,8 +240,9 @@ impl ContextModel {
 /// The phased law of one bucket from its `(phase, value)` counts: `max_code` the largest
 /// `|value|` (not clamped: [`LevelModel::validate`] rejects one over [`MAX_GRID_CODE`]), and
 /// the ratio of the largest likelihood under [`Binned`], found by golden-section search over
-/// the log of the Laplace's scale `-1 / ln r`. No non-zero value gives `max_code` 0.
-fn fit_binned(counts: &std::collections::BTreeMap<(u8, i32), u64>) -> LevelModel {
+/// the log of the Laplace's scale `β = -1 / ln r`. A bucket with no value other than 0 gets
+/// `max_code` 0.
+fn fit_binned(counts: &BTreeMap<(u8, i32), u64>) -> LevelModel {
     let max_code = counts
         .keys()
         .map(|&(_, v)| v.unsigned_abs())
@@ -252,8 +252,11 @@ fn fit_binned(counts: &std::collections::BTreeMap<(u8, i32), u64>) -> LevelModel
         return LevelModel::fit(&[]);
     }
     let m = max_code.min(u32::from(MAX_GRID_CODE)) as usize;
+    // r = exp(-1 / β) and its inverse, ln β = ln(-1 / ln r).
+    let ratio_of = |ln_scale: f64| ((-(-ln_scale).exp()).exp() as f32).clamp(MIN_RATIO, MAX_RATIO);
+    let ln_scale_of = |r: f32| (-1.0 / f64::from(r).ln()).ln();
     let cost = |ln_scale: f64| -> f64 {
-        let ratio = ((-(-ln_scale).exp()).exp() as f32).clamp(MIN_RATIO, MAX_RATIO);
+        let ratio = ratio_of(ln_scale);
         let masses: Vec<Vec<f64>> = (0..=PREDICTION_PHASES / 2)
             .map(|p| Binned::new(ratio, p as u8).masses(m))
             .collect();
@@ -266,8 +269,7 @@ fn fit_binned(counts: &std::collections::BTreeMap<(u8, i32), u64>) -> LevelModel
             })
             .sum()
     };
-    let scale = |r: f32| (-1.0 / f64::from(r).ln()).ln();
-    let (mut lo, mut hi) = (scale(MIN_RATIO), scale(MAX_RATIO));
+    let (mut lo, mut hi) = (ln_scale_of(MIN_RATIO), ln_scale_of(MAX_RATIO));
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut a, mut b) = (hi - g * (hi - lo), lo + g * (hi - lo));
     let (mut fa, mut fb) = (cost(a), cost(b));
@@ -284,9 +286,8 @@ fn fit_binned(counts: &std::collections::BTreeMap<(u8, i32), u64>) -> LevelModel
             fb = cost(b);
         }
     }
-    let ln_scale = (lo + hi) / 2.0;
     LevelModel {
-        ratio: ((-(-ln_scale).exp()).exp() as f32).clamp(MIN_RATIO, MAX_RATIO),
+        ratio: ratio_of((lo + hi) / 2.0),
         max_code: max_code.min(u32::from(u16::MAX)) as u16,
     }
 }

@@ -246,7 +246,7 @@ pub fn encode(models: &[LevelModel], runs: &[(usize, usize)], codes: &[i16]) -> 
 
 /// Inverse of [`encode`]. Untrusted input: never panics and allocates the total run count of
 /// `i16` values (which the caller bounds) plus one table of `2 max_code + 1` words per distinct
-/// law in use (at most 512 at a time). [`Error::Format`] for an invalid model, a level
+/// law in use (at most `2^20` words at a time). [`Error::Format`] for an invalid model, a level
 /// without one, a byte length that is not a multiple of 4, data the decoder rejects, data
 /// that ends early or has bytes left over, or any other bytes [`encode`] would not write.
 pub fn decode(models: &[LevelModel], runs: &[(usize, usize)], data: &[u8]) -> Result<Vec<i16>> {
@@ -355,9 +355,10 @@ pub(crate) fn decode_symbols(
     Ok(out)
 }
 
-/// Most integer tables one [`encode`] or [`decode`] call keeps (one per distinct [`Law`]);
-/// past it, the cache starts afresh.
-const TABLE_CACHE: usize = 512;
+/// Most symbols the integer tables one [`encode`] or [`decode`] call keeps hold together (one
+/// table per distinct [`Law`], `2 max_code + 1` symbols each; 4 MiB of weights); past it, the
+/// cache starts afresh.
+const TABLE_CACHE_SYMBOLS: usize = 1 << 20;
 
 /// The runs' total count, after checking every model and every run's level (Format errors).
 fn check_runs(models: &[LevelModel], runs: &[(usize, usize)]) -> Result<usize> {
@@ -439,6 +440,9 @@ fn table(law: Law) -> Vec<u32> {
     }
 }
 
+/// Most half tables the per-thread cache of [`cached_half_table`] keeps.
+const HALF_TABLE_CACHE: usize = 32;
+
 /// [`half_table`] through a small per-thread cache (for [`LevelModel::bits`]).
 fn cached_half_table(model: LevelModel) -> Rc<[u32]> {
     thread_local! {
@@ -450,7 +454,7 @@ fn cached_half_table(model: LevelModel) -> Rc<[u32]> {
             return Rc::clone(table);
         }
         let table: Rc<[u32]> = half_table(model).into();
-        if cache.len() == TABLE_CACHE {
+        if cache.len() == HALF_TABLE_CACHE {
             cache.remove(0);
         }
         cache.push((model, Rc::clone(&table)));
@@ -458,10 +462,12 @@ fn cached_half_table(model: LevelModel) -> Rc<[u32]> {
     })
 }
 
-/// The coder's tables of one call, one per distinct law (keyed by its ratio's bits).
+/// The coder's tables of one call, one per distinct law (keyed by its ratio's bits), and the
+/// symbols they hold.
 #[derive(Default)]
 struct Tables {
     built: HashMap<(u32, u16, Shape), Rc<Categorical>>,
+    symbols: usize,
 }
 
 impl Tables {
@@ -473,9 +479,12 @@ impl Tables {
         let table = Categorical::from_nonzero_fixed_point_probabilities(table(law), false)
             .map(Rc::new)
             .map_err(|()| Error::Format(format!("entropy coding: no valid table for {law:?}")))?;
-        if self.built.len() == TABLE_CACHE {
+        let symbols = 2 * usize::from(law.model.max_code) + 1;
+        if self.symbols + symbols > TABLE_CACHE_SYMBOLS {
             self.built.clear();
+            self.symbols = 0;
         }
+        self.symbols += symbols;
         self.built.insert(key, Rc::clone(&table));
         Ok(table)
     }
