@@ -24,7 +24,12 @@ fn read_fixture(name: &str) -> Vec<u8> {
 }
 
 fn grid_pack() -> GridPack {
-    Reader::from_slice(&fixture(), Limits::default())
+    pack_of(&fixture())
+}
+
+/// The grid pack that `bytes` hold.
+fn pack_of(bytes: &[u8]) -> GridPack {
+    Reader::from_slice(bytes, Limits::default())
         .unwrap()
         .into_grid_pack()
         .unwrap()
@@ -65,10 +70,7 @@ fn every_latent_coding_holds_the_same_codes_and_the_smallest_is_written() {
         .collect();
     for (bytes, &coding) in files.iter().zip(&codings) {
         assert_eq!(bytes[45], coding);
-        let again = Reader::from_slice(bytes, Limits::default())
-            .unwrap()
-            .into_grid_pack()
-            .unwrap();
+        let again = pack_of(bytes);
         assert_eq!(again, pack, "coding {coding}");
     }
     let smallest = files.iter().min_by_key(|f| f.len()).unwrap();
@@ -104,10 +106,7 @@ fn the_phased_fixture_holds_grid12_byte_for_byte() {
     let bytes = read_fixture("phased12.gonpack");
     assert_eq!(LE::read_u16(&bytes[8..10]), PHASED_VERSION);
     assert_eq!(bytes[45], LATENT_CODING_PHASED);
-    let phased = Reader::from_slice(&bytes, Limits::default())
-        .unwrap()
-        .into_grid_pack()
-        .unwrap();
+    let phased = pack_of(&bytes);
     let pack = grid_pack();
     assert_eq!(phased, pack);
     assert_eq!(pack.to_bytes_with(LATENT_CODING_PHASED).unwrap().0, bytes);
@@ -123,10 +122,7 @@ fn grid_renders_resemble_the_originals() {
 }
 
 fn renders_resemble(data: &[u8], originals: &[gonpack::pixels::SourceImage], name: &str) {
-    let pack = Reader::from_slice(data, Limits::default())
-        .unwrap()
-        .into_grid_pack()
-        .unwrap();
+    let pack = pack_of(data);
     let psnr = pack_psnr(&pack, originals).unwrap();
     let mean = psnr.iter().sum::<f64>() / psnr.len() as f64;
     let flat = common::flat_psnr(originals);
@@ -229,10 +225,7 @@ fn kernel_sampling_is_version_6_and_round_trips() {
     let (bytes, _) = pack.to_bytes().unwrap();
     assert_eq!(LE::read_u16(&bytes[8..10]), SAMPLING_VERSION);
     assert_eq!(bytes[46], SAMPLING_KERNEL);
-    let again = Reader::from_slice(&bytes, Limits::default())
-        .unwrap()
-        .into_grid_pack()
-        .unwrap();
+    let again = pack_of(&bytes);
     assert_eq!(again.decoder, pack.decoder);
     assert_eq!(again.codes, pack.codes);
     assert_eq!(again.to_bytes().unwrap().0, bytes);
