@@ -9,7 +9,9 @@
 //! moving by `-alpha_{k,l} p_l s_l grad_l D_i` (`s_l` the plane's values per pixel, `p_l` 1 or
 //! the preconditioner, the inverse squared norm of the plane's input weights); training
 //! back-propagates through those steps. Codes are
-//! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise and the rate
+//! `round(v_l g_l)`; in training, rounding is modelled by additive uniform noise (on photos the
+//! two finest levels are rounded instead, gradients passed straight through:
+//! [`crate::grid_encode::training_inputs`]) and the rate
 //! by the context model the packs are coded with (format-spec §12.7): each code's Laplace has
 //! the mean its causal neighbours predict and the scale of their activity bucket, integrated
 //! over the code's unit bin: the law of the phased context coding the writer codes with

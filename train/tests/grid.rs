@@ -13,8 +13,9 @@ use gonpack::render::metrics::pack_psnr;
 use gonpack::render::{to_u8, PackImages};
 use gonpack_train::grid::{GridNet, SizeContext};
 use gonpack_train::grid_encode::{
-    default_precondition, default_warmup, encode_grid_pack, pack_with_decoder, quality_lambda,
-    rate_of, train_grids, training_rate_weight, GridConfig, PRECONDITION_QUALITY,
+    default_precondition, default_straight_through, default_warmup, encode_grid_pack,
+    pack_with_decoder, quality_lambda, rate_of, train_grids, training_inputs, training_rate_weight,
+    GridConfig, PRECONDITION_QUALITY, STRAIGHT_THROUGH_LEVELS,
 };
 use indicatif::ProgressBar;
 use tch::{Device, Tensor};
@@ -367,6 +368,64 @@ fn grey_sets_precondition_at_every_quality_colour_sets_from_4() {
             colour,
             "colour + alpha, quality {q}"
         );
+    }
+}
+
+/// Training feeds the full-resolution level rounded by default on sets of photos only: every
+/// image at least 16 crops' area.
+#[test]
+fn photos_train_their_full_resolution_level_straight_through() {
+    let photo = common::corpus_images("photos", 1);
+    assert_eq!((photo[0].width, photo[0].height), (451, 300));
+    let cifar = common::corpus_images("cifar", 4);
+    let mixed: Vec<SourceImage> = photo.iter().chain(&cifar).cloned().collect();
+    assert!(default_straight_through(&photo, 32));
+    assert!(
+        default_straight_through(&photo, 64),
+        "135,300 pixels ≥ 16 · 64²"
+    );
+    assert!(
+        !default_straight_through(&photo, 128),
+        "135,300 pixels < 16 · 128²"
+    );
+    assert!(!default_straight_through(&cifar, 32));
+    assert!(!default_straight_through(&mixed, 32));
+    assert!(!default_straight_through(&[], 32));
+}
+
+/// Straight through, the decoder sees the two finest levels' codes rounded, with their
+/// gradient; the other levels, and every level without it, with their noise.
+#[test]
+fn straight_through_rounds_the_two_finest_levels_only() {
+    assert_eq!(STRAIGHT_THROUGH_LEVELS, 2);
+    let values: Vec<Tensor> = [
+        [0.3f32, -0.7, 1.4, 2.6],
+        [-0.2, 0.6, -1.6, 3.3],
+        [0.2, 0.6, -1.2, 3.3],
+    ]
+    .iter()
+    .map(|v| Tensor::from_slice(v).set_requires_grad(true))
+    .collect();
+    let noise = Tensor::from_slice(&[0.25f32, -0.5, 0.125, 0.375]);
+    let noisy: Vec<Tensor> = values.iter().map(|v| v + &noise).collect();
+    let flat = |t: &Tensor| Vec::<f32>::try_from(t.detach()).unwrap();
+    let seen = training_inputs(&values, &noisy, true);
+    assert_eq!(flat(&seen[0]), [0.0, -1.0, 1.0, 3.0]);
+    assert_eq!(flat(&seen[1]), [0.0, 1.0, -2.0, 3.0]);
+    assert_eq!(flat(&seen[2]), flat(&noisy[2]));
+    let weights = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]);
+    for l in 0..2 {
+        let loss = (&seen[l] * &weights).sum(tch::Kind::Float);
+        let grads = Tensor::run_backward(&[loss], &[&values[l]], false, false);
+        assert_eq!(
+            flat(&grads[0]),
+            [1.0, 2.0, 3.0, 4.0],
+            "level {l}: straight through"
+        );
+    }
+    let plain = training_inputs(&values, &noisy, false);
+    for (p, n) in plain.iter().zip(&noisy) {
+        assert_eq!(flat(p), flat(n));
     }
 }
 

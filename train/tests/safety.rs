@@ -154,6 +154,10 @@ fn bad_options_are_refused_before_any_image_is_read() {
             &["--model", "vector", "--precondition", "false"],
             "--precondition applies to --model grid only",
         ),
+        (
+            &["--model", "vector", "--straight-through", "true"],
+            "--straight-through applies to --model grid only",
+        ),
         (&["--jitter"], "--jitter applies to --model vector only"),
         (&["--quality=-0.5"], "\"-0.5\" is not a number from 0 to 8"),
         (

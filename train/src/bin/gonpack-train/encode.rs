@@ -99,6 +99,12 @@ pub struct EncodeArgs {
     /// under quality 2]
     #[arg(long, value_name = "BOOL")]
     warmup: Option<bool>,
+    /// Grid model: in training, feed the full- and half-resolution levels to the decoder
+    /// rounded (gradients passed straight through) instead of with noise, which lets them carry
+    /// sparse detail [default: true when every image has at least 16 crops' area (128x128
+    /// with the default crop), i.e. on photos]
+    #[arg(long, value_name = "BOOL")]
+    straight_through: Option<bool>,
     /// Grid model: latent levels (level l has 1/2^l of the image's width and height).
     #[arg(long, default_value_t = G.shape.levels)]
     levels: usize,
@@ -426,10 +432,11 @@ fn check_reuse_options(a: &EncodeArgs) -> Result<()> {
 }
 
 /// The options that shape or train a grid decoder, each with whether it was given.
-fn grid_training_options(a: &EncodeArgs) -> [(&'static str, bool); 7] {
+fn grid_training_options(a: &EncodeArgs) -> [(&'static str, bool); 8] {
     [
         ("--precondition", a.precondition.is_some()),
         ("--warmup", a.warmup.is_some()),
+        ("--straight-through", a.straight_through.is_some()),
         ("--levels", a.levels != G.shape.levels),
         ("--global", a.global != G.shape.global),
         ("--frequencies", a.frequencies != G.shape.frequencies),
@@ -492,6 +499,7 @@ fn grid_options(a: &EncodeArgs, latent_opts: &LatentOptions) -> GridConfig {
         lambda: rate_weight(a.quality, a.lambda, None),
         precondition: a.precondition,
         warmup: a.warmup,
+        straight_through: a.straight_through,
         steps: a.steps.unwrap_or(G.steps),
         batch: a.batch.unwrap_or(G.batch),
         lr: a.lr.unwrap_or(G.lr),
