@@ -89,7 +89,7 @@ pub const STRAIGHT_THROUGH_LEVELS: usize = 2;
 /// zero or not, reaches the decoder with ±½ of noise, so the decoder learns to weigh the
 /// level little and the level dies (0% non-zero codes on the six photos at qualities 2 to 6).
 /// Rounded, its zeros are exact and the level lives sparsely where a photo has edges and
-/// texture (3–11% non-zero). On 32x32 pictures it is worse (CIFAR, quality 3.5, the
+/// texture (5–11% non-zero). On 32x32 pictures it is worse (CIFAR, quality 3.5, the
 /// full-resolution level alone rounded, the 200 held-out pictures: 1.30 bpp → 26.92 dB, 1.2 dB
 /// under the noisy curve's line there), since nearly every pixel of a thumbnail is detail;
 /// sets between the two are not measured and keep the noise.
