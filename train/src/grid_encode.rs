@@ -102,15 +102,15 @@ pub fn default_straight_through(images: &[SourceImage], crop: u32) -> bool {
 }
 
 /// The codes the decoder sees in training: `noisy` (the codes `values` plus uniform noise),
-/// except, when `straight_through`, the finest [`STRAIGHT_THROUGH_LEVELS`] levels', which are
-/// `values` rounded with the gradient of `values` ([`default_straight_through`]).
-pub fn training_inputs(values: &[Tensor], noisy: &[Tensor], straight_through: bool) -> Vec<Tensor> {
+/// except the first `rounded` planes' (the finest levels'), which are `values` rounded with the
+/// gradient of `values` ([`default_straight_through`]).
+pub fn training_inputs(values: &[Tensor], noisy: &[Tensor], rounded: usize) -> Vec<Tensor> {
     noisy
         .iter()
         .zip(values)
         .enumerate()
         .map(|(l, (n, v))| {
-            if straight_through && l < STRAIGHT_THROUGH_LEVELS {
+            if l < rounded {
                 v + (v.round() - v).detach()
             } else {
                 n.shallow_clone()
@@ -189,9 +189,9 @@ pub struct GridConfig {
     /// Ramp λ up over the first steps of training ([`training_rate_weight`]); `None`: by
     /// [`default_warmup`].
     pub warmup: Option<bool>,
-    /// Feed the full-resolution level to the decoder rounded in training, gradients passed
-    /// straight through, instead of with noise ([`training_inputs`]); `None`: by
-    /// [`default_straight_through`].
+    /// Feed the finest [`STRAIGHT_THROUGH_LEVELS`] levels to the decoder rounded in training,
+    /// gradients passed straight through, instead of with noise ([`training_inputs`]); `None`:
+    /// by [`default_straight_through`].
     pub straight_through: Option<bool>,
     /// Images larger than this in either direction are trained on `crop x crop` crops.
     pub crop: u32,
@@ -386,6 +386,12 @@ pub fn train_grids(
     let straight_through = cfg
         .straight_through
         .unwrap_or_else(|| default_straight_through(images, cfg.crop));
+    // Levels come first among the planes; global latents are never rounded.
+    let rounded = if straight_through {
+        STRAIGHT_THROUGH_LEVELS.min(cfg.shape.levels)
+    } else {
+        0
+    };
     let net = GridNet::new(cfg.shape, cfg.device, mean, cfg.step_init, precondition)?;
     let mut opt = nn::Adam::default().build(&net.vs, cfg.lr)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -399,7 +405,7 @@ pub fn train_grids(
         let grids = net.derive(ctx, &targets, true);
         let values = net.to_codes(&grids);
         let codes: Vec<Tensor> = values.iter().map(|y| y + (y.rand_like() - 0.5)).collect();
-        let seen = training_inputs(&values, &codes, straight_through);
+        let seen = training_inputs(&values, &codes, rounded);
         let p = ctx.pixels() as f64;
         let mse = net.errors(ctx, &net.from_codes(&seen), &targets) / p;
         let bpp = net.bits(&codes) / p;

@@ -394,7 +394,7 @@ fn photos_train_their_full_resolution_level_straight_through() {
 }
 
 /// Straight through, the decoder sees the two finest levels' codes rounded, with their
-/// gradient; the other levels, and every level without it, with their noise.
+/// gradient; the other planes, and every plane when none is rounded, with their noise.
 #[test]
 fn straight_through_rounds_the_two_finest_levels_only() {
     assert_eq!(STRAIGHT_THROUGH_LEVELS, 2);
@@ -409,7 +409,7 @@ fn straight_through_rounds_the_two_finest_levels_only() {
     let noise = Tensor::from_slice(&[0.25f32, -0.5, 0.125, 0.375]);
     let noisy: Vec<Tensor> = values.iter().map(|v| v + &noise).collect();
     let flat = |t: &Tensor| Vec::<f32>::try_from(t.detach()).unwrap();
-    let seen = training_inputs(&values, &noisy, true);
+    let seen = training_inputs(&values, &noisy, STRAIGHT_THROUGH_LEVELS);
     assert_eq!(flat(&seen[0]), [0.0, -1.0, 1.0, 3.0]);
     assert_eq!(flat(&seen[1]), [0.0, 1.0, -2.0, 3.0]);
     assert_eq!(flat(&seen[2]), flat(&noisy[2]));
@@ -423,7 +423,7 @@ fn straight_through_rounds_the_two_finest_levels_only() {
             "level {l}: straight through"
         );
     }
-    let plain = training_inputs(&values, &noisy, false);
+    let plain = training_inputs(&values, &noisy, 0);
     for (p, n) in plain.iter().zip(&noisy) {
         assert_eq!(flat(p), flat(n));
     }
